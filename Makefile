@@ -1,0 +1,73 @@
+# mlsd-mock: `make run` starts the app, `make test` proves it. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# A Python 3.12+ interpreter: `.python-version` makes pyenv's python3 resolve to 3.12 here;
+# otherwise python3.13 or python3.12 on the PATH.
+PYTHON ?= $(shell for p in python3 python3.13 python3.12; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
+	then command -v $$p; break; fi; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# `make run` is local development: debug on, SQLite and the filesystem broker unless the
+# environment says otherwise.
+RUN_ENV := DEBUG=$${DEBUG:-1}
+
+.PHONY: help run test install lint format lock browser clean migrate bench
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "error: mlsd-mock needs Python 3.12 or newer (Django 6)."; \
+		echo "  Install one (for example 'pyenv install 3.12') or put python3.12 on the PATH."; \
+		exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
+		rm -rf $(VENV); $(PYTHON) -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies
+
+migrate: install
+	@mkdir -p var/staticfiles
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+
+run: install ## Set up (migrate, catalogue, demo accounts) and serve the app with a Celery worker
+	@mkdir -p var/staticfiles
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py load_catalogue
+	$(RUN_ENV) $(PY) manage.py demo_accounts
+	$(RUN_ENV) $(PY) scripts/devserver.py --host $(HOST) --port $(PORT)
+
+test: install ## Lint, then run the whole test suite
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+browser: ## Install Debian's Chromium for the browser tests (needs root and apt)
+	@command -v chromium >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+
+lock: ## Re-pin requirements.lock from pyproject.toml
+	rm -rf var/lockenv && $(PYTHON) -m venv var/lockenv
+	var/lockenv/bin/pip install --quiet --upgrade pip
+	var/lockenv/bin/pip install --quiet ".[dev]"
+	var/lockenv/bin/pip freeze --exclude-editable | grep -v '^mlsd-mock' > requirements.lock
+	rm -rf var/lockenv
+
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) var

@@ -1,0 +1,17 @@
+"""Writes for the grading app."""
+
+from django.db.models.functions import Now
+
+from grading.models import WorkerHeartbeat
+
+
+def worker_heartbeat_record(*, hostname: str, starting: bool = False) -> WorkerHeartbeat:
+    """Record that ``hostname`` is alive, using the database clock."""
+    defaults = {"seen_at": Now()}
+    if starting:
+        defaults["started_at"] = Now()
+    heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
+        hostname=hostname, defaults=defaults, create_defaults={**defaults, "started_at": Now()}
+    )
+    heartbeat.refresh_from_db(fields=["seen_at", "started_at"])
+    return heartbeat

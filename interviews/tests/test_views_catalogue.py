@@ -1,0 +1,130 @@
+import pytest
+from django.urls import reverse
+
+from interviews.models import CaseStudy
+from interviews.tests.factories import admin_user, candidate, interviewer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_every_published_case_study(client, catalogue):
+    CaseStudy.objects.filter(slug="feed-ranking").update(is_published=False)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for case in CaseStudy.objects.filter(is_published=True):
+        assert case.title in html
+        assert case.get_absolute_url() in html
+    assert "/case-studies/feed-ranking/" not in html
+
+
+def test_home_shows_case_studies_in_catalogue_order(client, catalogue):
+    html = client.get(reverse("home")).content.decode()
+    positions = [html.index(f"/case-studies/{slug}/") for slug in
+                 ["video-recommendation", "ad-click-prediction", "rental-search-ranking",
+                  "food-delivery-time"]]
+    assert positions == sorted(positions)
+
+
+def test_case_study_page_shows_prompt_questions_steps_and_budgets(client, catalogue):
+    case = CaseStudy.objects.get(slug="ad-click-prediction")
+    response = client.get(case.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert case.prompt.split(".")[0] in html
+    for question in case.questions.all():
+        assert question.question.replace("'", "&#x27;") in html
+    assert "Train and evaluate the model" in html
+    assert "12 min" in html
+    assert f"{case.latency_budget_ms} ms" in html
+
+
+def test_case_study_page_runs_a_constant_number_of_queries(client, catalogue,
+                                                          django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("interviews:case_study",
+                                  args=["video-recommendation"])).status_code == 200
+
+
+def test_unknown_or_unpublished_case_study_is_404(client, catalogue):
+    assert client.get("/case-studies/no-such-case/").status_code == 404
+    CaseStudy.objects.filter(slug="feed-ranking").update(is_published=False)
+    response = client.get("/case-studies/feed-ranking/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_navigation_shows_each_role_what_it_may_do(client, catalogue):
+    html = client.get("/").content.decode()
+    assert "Log in" in html and "Sign up" in html and 'href="/admin/"' not in html
+
+    client.force_login(candidate())
+    html = client.get("/").content.decode()
+    assert "candidate" in html and 'href="/admin/"' not in html and "Log out" in html
+
+    client.force_login(interviewer())
+    html = client.get("/").content.decode()
+    assert ">Interviewer<" in html and 'href="/admin/"' not in html
+
+    client.force_login(admin_user())
+    html = client.get("/").content.decode()
+    assert 'href="/admin/"' in html
+
+
+def test_signup_creates_a_candidate_and_logs_them_in(client, db):
+    response = client.post(
+        reverse("signup"),
+        {"username": "ada", "email": "ada@example.com",
+         "password1": "a-long-unusual-pass-42", "password2": "a-long-unusual-pass-42"},
+    )
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert "ada" in html and "candidate" in html
+
+
+def test_signup_with_mismatched_passwords_explains_the_error(client, db):
+    response = client.post(
+        reverse("signup"),
+        {"username": "ada", "email": "ada@example.com",
+         "password1": "a-long-unusual-pass-42", "password2": "different-pass-42"},
+    )
+    assert response.status_code == 200
+    assert "didn’t match" in response.content.decode() or "didn't match" in (
+        response.content.decode())
+
+
+def test_login_with_the_right_password_and_refusal_with_the_wrong_one(client, db):
+    candidate(username="bob")
+    bad = client.post(reverse("login"), {"username": "bob", "password": "nope"})
+    assert bad.status_code == 200 and "didn't match" in bad.content.decode()
+    good = client.post(reverse("login"), {"username": "bob", "password": "correct-horse-battery"})
+    assert good.status_code == 302
+
+
+def test_repeated_failed_logins_lock_the_account_out(client, db, settings):
+    candidate(username="carol")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "carol", "password": "wrong"})
+    locked = client.post(reverse("login"),
+                         {"username": "carol", "password": "correct-horse-battery"})
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.content.decode()
+
+
+@pytest.mark.parametrize("model", ["casestudy", "rubric", "clarifyingquestion", "concept"])
+def test_every_catalogue_model_is_in_the_admin(client, catalogue, model):
+    client.force_login(admin_user(is_superuser=True))
+    assert client.get(f"/admin/interviews/{model}/").status_code == 200
+
+
+def test_admin_can_edit_a_case_study_page(client, catalogue):
+    client.force_login(admin_user(is_superuser=True))
+    case = CaseStudy.objects.get(slug="feed-ranking")
+    assert client.get(f"/admin/interviews/casestudy/{case.pk}/change/").status_code == 200
+
+
+def test_candidates_and_interviewers_cannot_open_the_admin(client, catalogue):
+    for user in (candidate(), interviewer()):
+        client.force_login(user)
+        response = client.get("/admin/interviews/casestudy/")
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MlsdSiteConfig(AppConfig):
+    name = "mlsd_site"
+    verbose_name = "mlsd-mock"

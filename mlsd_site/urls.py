@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from interviews import views as interview_views
+from mlsd_site import views
+
+admin.site.site_header = "mlsd-mock administration"
+admin.site.site_title = "mlsd-mock admin"
+
+urlpatterns = [
+    path("", interview_views.home, name="home"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
+         name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("interviews.urls")),
+]

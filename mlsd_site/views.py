@@ -1,0 +1,40 @@
+from django.contrib.auth import login
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from grading import selectors as grading_selectors
+from mlsd_site.forms import SignupForm
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and people: the database answers, and when a worker last
+    said it was alive. 503 only when the database does not answer."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database_ok = True
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        database_ok = False
+    body: dict[str, object] = {"database": "ok" if database_ok else "down"}
+    if database_ok:
+        alive = grading_selectors.workers_alive()
+        body["workers_alive"] = len(alive)
+        body["worker_last_seen_seconds"] = grading_selectors.worker_last_seen_seconds()
+    return JsonResponse(body, status=200 if database_ok else 503)

@@ -1,0 +1,69 @@
+"""Run the web server and a Celery worker (with beat) together; Ctrl-C stops both.
+
+Used by ``make run``. If either process exits, the other is stopped too, so a broken
+worker never hides behind a working web server.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", default="8000")
+    args = parser.parse_args()
+
+    python = sys.executable
+    commands = {
+        "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"],
+        "worker": [python, "-m", "celery", "-A", "mlsd_site", "worker", "--beat",
+                   "--loglevel=INFO", "--concurrency=2",
+                   "--schedule", str(ROOT / "var" / "celerybeat-schedule")],
+    }
+    processes = {
+        name: subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), start_new_session=True)
+        for name, command in commands.items()
+    }
+    print(f"\n  mlsd-mock is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)\n",
+          flush=True)
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(f"{name} exited with {process.returncode}; stopping.", flush=True)
+                exit_code = process.returncode or 1
+                stopping = True
+        time.sleep(0.3)
+
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    print("Stopped.", flush=True)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
