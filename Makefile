@@ -15,8 +15,10 @@ PORT ?= 8000
 # `make run` is local development: debug on, SQLite and the filesystem broker unless the
 # environment says otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-1}
+# Local data (SQLite file, broker folders, uploads); MLSD_VAR_DIR moves it.
+VAR_DIR := $(or $(MLSD_VAR_DIR),var)
 
-.PHONY: help run test install lint format lock browser clean migrate bench
+.PHONY: help run test install lint format lock test-deps clean migrate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,11 +38,11 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
 migrate: install
-	@mkdir -p var/staticfiles
+	@mkdir -p $(VAR_DIR)/staticfiles
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 
 run: install ## Set up (migrate, catalogue, demo accounts) and serve the app with a Celery worker
-	@mkdir -p var/staticfiles
+	@mkdir -p $(VAR_DIR)/staticfiles
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py load_catalogue
 	$(RUN_ENV) $(PY) manage.py demo_accounts
@@ -58,9 +60,15 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-browser: ## Install Debian's Chromium for the browser tests (needs root and apt)
-	@command -v chromium >/dev/null 2>&1 || { \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+test-deps: ## Install what the tests drive from Debian: Chromium, and a compose client
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
+	if command -v docker >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1 \
+		&& ! command -v docker-compose >/dev/null 2>&1; then missing="$$missing docker-compose"; fi; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 lock: ## Re-pin requirements.lock from pyproject.toml
 	rm -rf var/lockenv && $(PYTHON) -m venv var/lockenv

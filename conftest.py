@@ -61,3 +61,54 @@ def catalogue(db):
 
     roles_ensure()
     return catalogue_load()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings, require_redis, tmp_path):
+    """A real Celery worker process on Redis, sharing this test's database.
+
+    Yields the ``Popen``; the worker is killed (with its pool) afterwards. Its log is at
+    ``tmp_path / "worker.log"``.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        skip_or_fail("a worker process needs a database it can share: PostgreSQL")
+    host = db.get("HOST") or "127.0.0.1"
+    user = db.get("USER") or "postgres"
+    database_url = f"postgres://{user}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+    broker = require_redis
+    from redis import Redis
+
+    Redis.from_url(broker).flushdb()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mlsd_site.test_settings",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker,
+        "MLSD_VAR_DIR": str(tmp_path / "var"),
+    }
+    log = tmp_path / "worker.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "mlsd_site", "worker", "--loglevel=INFO",
+         "--concurrency=1", "--pool=prefork", "--without-mingle", "--without-gossip",
+         "-n", f"test-{os.getpid()}@%h"],
+        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    settings.CELERY_BROKER_URL = broker
+    from mlsd_site.celery import app
+
+    app.conf.broker_url = broker
+    proc.log_path = log
+    try:
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

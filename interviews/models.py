@@ -202,3 +202,6 @@ class RolePermissions(models.Model):
             ("grade_sessions", "Can grade interview sessions"),
             ("manage_rounds", "Can run interview rounds, assign graders and release feedback"),
         ]
+
+    def __str__(self) -> str:
+        return "role permissions"

@@ -23,7 +23,7 @@ PRODUCTION_ENV = {
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
              if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "MLSD_HTTPS",
-                          "DJANGO_SETTINGS_MODULE"}}
+                          "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT, env={**clean, **env, "DJANGO_SETTINGS_MODULE": "mlsd_site.settings"},
