@@ -439,8 +439,8 @@ class _Ranked:
     def _per_group(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.gid[mask], weights=values, minlength=self.n_groups)
 
-    def ndcg(self) -> np.ndarray:
-        t = self.top
+    def ndcg(self, k: int = RANK_CUTOFF) -> np.ndarray:
+        t = self.top if k == RANK_CUTOFF else self.pos < k
         gain = np.expm1(self.rel * math.log(2.0))  # 2**rel - 1, exact for small rel
         discount = 1.0 / np.log2(self.pos[t] + 2.0)
         dcg = self._per_group(gain[t] * discount, t)
@@ -775,6 +775,19 @@ def paired_difference(
         d = t(reps[:, 0]) - t(reps[:, 1])
         p = _two_sided_p(diff, float(np.std(d, ddof=1)))
     return _finite(diff, key), float(p)
+
+
+def ndcg_curve(y_true: Any, y_pred: Any, groups: Any, max_k: int = 20) -> list[float]:
+    """Mean NDCG@k for k = 1..max_k over groups with a relevant item (for the NDCG-at-k plot).
+
+    Raises ``ValueError`` on bad input and ``MetricUndefined`` when no group has a relevant
+    item.
+    """
+    d = _validate("ranking", y_true, y_pred, groups, need_groups=True)
+    ranked = d.ranked
+    if not ranked.valid.any():
+        raise MetricUndefined("NDCG is undefined: no group has a relevant item")
+    return [float(ranked.ndcg(k).mean()) for k in range(1, max_k + 1)]
 
 
 def is_better(key: str, a: float, b: float) -> bool:
