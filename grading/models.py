@@ -1,6 +1,182 @@
-"""Datasets, model submissions, scores and leaderboards (see docs/architecture.md)."""
+"""Datasets, model submissions, scores and worker heartbeats.
 
+Held-out labels are never stored in the database or under MEDIA_ROOT: a ``Dataset`` row
+records the generator version, seed and fingerprint, and any machine rebuilds the files
+from those (``grading.services.dataset_materialize``) into PRIVATE_DATA_ROOT.
+"""
+
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+
+from interviews.models import CaseStudy
+
+# Finite, on every database: PostgreSQL orders NaN above every number and Infinity above
+# every finite one, so a range check refuses both. SQLite stores NaN as NULL.
+FINITE_LIMIT = 1e300
+
+
+def finite(field: str) -> Q:
+    return Q(**{f"{field}__gt": -FINITE_LIMIT, f"{field}__lt": FINITE_LIMIT})
+
+
+def finite_or_null(field: str) -> Q:
+    return Q(**{f"{field}__isnull": True}) | finite(field)
+
+
+class Dataset(models.Model):
+    """One built version of a case study's data. The active one is what new submissions
+    are scored on."""
+
+    case_study = models.ForeignKey(CaseStudy, on_delete=models.PROTECT, related_name="datasets")
+    generator_version = models.PositiveIntegerField()
+    seed = models.BigIntegerField()
+    size = models.CharField(max_length=16, default="default")
+    fingerprint = models.CharField(max_length=64, help_text="sha256 of every row, both splits.")
+    train_rows = models.PositiveIntegerField()
+    heldout_rows = models.PositiveIntegerField()
+    public_rows = models.PositiveIntegerField()
+    build_seconds = models.FloatField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case_study", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_study", "generator_version", "seed", "size"],
+                name="unique_dataset_version",
+            ),
+            models.UniqueConstraint(
+                fields=["case_study"], condition=Q(is_active=True),
+                name="one_active_dataset_per_case",
+            ),
+            models.CheckConstraint(
+                condition=Q(public_rows__lte=F("heldout_rows")), name="public_within_heldout"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_study.slug} v{self.generator_version} seed {self.seed} ({self.size})"
+
+    @property
+    def storage_key(self) -> str:
+        return f"{self.case_study.slug}/v{self.generator_version}-s{self.seed}-{self.size}"
+
+
+def artifact_upload_to(instance: "Submission", filename: str) -> str:
+    # The candidate's file name is never used on disk: it is only shown back to them.
+    return f"artifacts/{instance.case_study.slug}/{instance.uuid}.bin"
+
+
+class Submission(models.Model):
+    """A model artifact to score: a candidate's upload or a baseline."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SCORED = "scored", "Scored"
+        FAILED = "failed", "Failed"
+
+    class FailureReason(models.TextChoices):
+        INVALID_ARTIFACT = "invalid_artifact", "Invalid model file"
+        INVALID_OUTPUT = "invalid_output", "Invalid predictions"
+        RESOURCE_LIMIT = "resource_limit", "Resource limit exceeded"
+        TIMEOUT = "timeout", "Timed out"
+        INTERNAL_ERROR = "internal_error", "Internal error"
+
+    uuid = models.UUIDField(unique=True)
+    case_study = models.ForeignKey(CaseStudy, on_delete=models.PROTECT,
+                                   related_name="submissions")
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  null=True, blank=True, related_name="submissions")
+    baseline_name = models.CharField(max_length=80, blank=True)
+    artifact = models.FileField(upload_to=artifact_upload_to, max_length=255)
+    original_filename = models.CharField(max_length=255, blank=True)
+    artifact_format = models.CharField(max_length=16, blank=True)
+    artifact_bytes = models.PositiveBigIntegerField(default=0)
+    artifact_sha256 = models.CharField(max_length=64, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    failure_reason = models.CharField(max_length=32, choices=FailureReason.choices, blank=True)
+    failure_message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(candidate__isnull=False) | ~Q(baseline_name=""),
+                name="submission_has_owner_or_is_baseline",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="failed", failure_reason__gt="")
+                | (~Q(status="failed") & Q(failure_reason="")),
+                name="failure_reason_iff_failed",
+            ),
+        ]
+        indexes = [models.Index(fields=["case_study", "status"])]
+
+    def __str__(self) -> str:
+        owner = self.baseline_name or str(self.candidate)
+        return f"{self.case_study.slug} · {owner} · {self.status}"
+
+    @property
+    def is_baseline(self) -> bool:
+        return bool(self.baseline_name)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (self.Status.SCORED, self.Status.FAILED)
+
+
+class Score(models.Model):
+    """The result of scoring one submission on one dataset version with one scorer version.
+    Re-scoring adds a row and marks it current; old rows stay as history."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="scores")
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="scores")
+    scorer_version = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+    primary_metric = models.CharField(max_length=40)
+    public_primary = models.FloatField()
+    private_primary = models.FloatField()
+    private_ci_low = models.FloatField()
+    private_ci_high = models.FloatField()
+    public_ci_low = models.FloatField()
+    public_ci_high = models.FloatField()
+    metrics = models.JSONField(help_text="{split: {metric: value}} for public, private, all.")
+    per_slice = models.JSONField(default=dict, help_text="Primary metric per time slice.")
+    plots = models.JSONField(default=dict)
+    latency_p50_ms = models.FloatField()
+    latency_p99_ms = models.FloatField()
+    latency_budget_ms = models.PositiveIntegerField()
+    artifact_bytes = models.PositiveBigIntegerField()
+    scoring_seconds = models.FloatField()
+    network_isolated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission"], condition=Q(is_current=True),
+                                    name="one_current_score_per_submission"),
+            *[
+                models.CheckConstraint(condition=finite(field), name=f"score_{field}_finite")
+                for field in ("public_primary", "private_primary", "private_ci_low",
+                              "private_ci_high", "public_ci_low", "public_ci_high",
+                              "latency_p50_ms", "latency_p99_ms", "scoring_seconds")
+            ],
+            models.CheckConstraint(
+                condition=Q(private_ci_low__lte=F("private_ci_high")), name="score_ci_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission} {self.primary_metric}={self.private_primary:.4f}"
 
 
 class WorkerHeartbeat(models.Model):

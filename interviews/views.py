@@ -2,6 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from grading import selectors as grading_selectors
 from interviews import selectors
 
 
@@ -28,5 +29,6 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "case_study": case_study,
             "rubric": rubric,
             "steps": selectors.case_study_steps(case_study=case_study, rubric=rubric),
+            "contract": grading_selectors.model_contract(case_study=case_study),
         },
     )

@@ -1,0 +1,41 @@
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from grading import selectors, services
+from grading.errors import ScoringError
+from grading.models import Dataset
+from grading.scoring import score_artifact
+from interviews.models import CaseStudy
+
+
+class Command(BaseCommand):
+    help = ("Score a model artifact on a case study's held-out data through the same sandbox "
+            "as the workers, and print the metrics as JSON.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("artifact", type=Path, help="an .onnx or .skops file")
+        parser.add_argument("--case", required=True, help="case-study slug")
+        parser.add_argument("--plots", action="store_true", help="include the plot data")
+
+    def handle(self, *args, **options):
+        case_study = CaseStudy.objects.filter(slug=options["case"]).first()
+        if case_study is None:
+            slugs = ", ".join(CaseStudy.objects.values_list("slug", flat=True))
+            raise CommandError(f"Unknown case study {options['case']!r}. Known: {slugs}")
+        dataset = Dataset.objects.filter(case_study=case_study, is_active=True).first()
+        if dataset is None:
+            raise CommandError(f"No dataset for {case_study.slug}: run "
+                               f"`python manage.py build_datasets --case {case_study.slug}`.")
+        artifact: Path = options["artifact"]
+        if not artifact.is_file():
+            raise CommandError(f"No such file: {artifact}")
+        try:
+            report = score_artifact(artifact_path=artifact,
+                                    task=selectors.scoring_task_for(case_study),
+                                    heldout=services.heldout_load(dataset=dataset))
+        except ScoringError as error:
+            self.stderr.write(f"Refused ({error.reason}): {error.message}")
+            sys.exit(2)
+        self.stdout.write(services.report_as_json(report, include_plots=options["plots"]))

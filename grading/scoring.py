@@ -1,0 +1,252 @@
+"""Score one model artifact on a held-out split: the whole job, with no Django.
+
+``score_artifact`` runs the model in the sandbox (which sees the features only), validates
+the predictions, and computes, with the labels that stay in this process: every metric of
+the task on the public part, the private part and the whole split; a 95 % interval for the
+primary metric; the primary metric per time slice (staleness); single-request latency
+against the budget; and the data behind the plots. Callers: the ``score`` management
+command, the baseline builder and the Celery task.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from grading import metrics
+from grading.artifacts import sniff_format
+from grading.contract import InputContract
+from grading.errors import FailureReason, ScoringError
+from grading.sandbox import SandboxLimits, SandboxResult, run_in_sandbox
+
+# Bump when the way scores are computed changes; scores record it, and an admin can
+# re-score everything after a change.
+SCORER_VERSION = 1
+
+SPLITS = ("public", "private", "all")
+PLOT_POINTS = 120
+RELIABILITY_BINS = 10
+RESIDUAL_BINS = 30
+SCATTER_POINTS = 400
+
+
+@dataclass(frozen=True)
+class HeldoutSplit:
+    """What the scorer needs: features go to the sandbox; the rest never leaves here."""
+
+    features: pd.DataFrame
+    labels: np.ndarray
+    groups: np.ndarray | None
+    slices: np.ndarray
+    public: np.ndarray  # bool mask
+
+    def __post_init__(self) -> None:
+        n = len(self.features)
+        for name in ("labels", "slices", "public"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"held-out {name} has {len(getattr(self, name))} rows, not {n}")
+        if self.groups is not None and len(self.groups) != n:
+            raise ValueError("held-out groups do not match the features")
+
+
+@dataclass(frozen=True)
+class ScoringTask:
+    """What is being scored against: the contract and the case study's metrics."""
+
+    contract: InputContract
+    primary_metric: str
+    secondary_metrics: tuple[str, ...] = ()
+    latency_budget_ms: int = 100
+    request_rows: int = 1
+
+
+@dataclass
+class ScoreReport:
+    primary_metric: str
+    direction: str
+    metrics: dict[str, dict[str, float]]
+    intervals: dict[str, dict[str, float | str]]
+    per_slice: dict[str, float]
+    latency_p50_ms: float
+    latency_p99_ms: float
+    latency_budget_ms: int
+    within_latency_budget: bool
+    artifact_format: str
+    artifact_bytes: int
+    rows_scored: int
+    network_isolated: bool
+    plots: dict[str, object]
+    timings: dict[str, float] = field(default_factory=dict)
+    scorer_version: int = SCORER_VERSION
+
+    def primary(self, split: str) -> float:
+        return self.metrics[split][self.primary_metric]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _subset(split: HeldoutSplit, mask: np.ndarray | None):
+    if mask is None:
+        return split.labels, split.groups
+    groups = None if split.groups is None else split.groups[mask]
+    return split.labels[mask], groups
+
+
+def _split_metrics(task_type: str, keys: list[str], labels, preds, groups) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for key in keys:
+        try:
+            values[key] = metrics.compute(key, labels, preds, groups)
+        except metrics.MetricUndefined:
+            continue
+    return values
+
+
+def _downsample(xs: np.ndarray, ys: np.ndarray, points: int = PLOT_POINTS) -> list[list[float]]:
+    if len(xs) > points:
+        idx = np.unique(np.linspace(0, len(xs) - 1, points).round().astype(int))
+        xs, ys = xs[idx], ys[idx]
+    return [[round(float(x), 5), round(float(y), 5)] for x, y in zip(xs, ys, strict=True)]
+
+
+def _binary_plots(labels: np.ndarray, preds: np.ndarray) -> dict[str, object]:
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    plots: dict[str, object] = {}
+    if 0 < labels.sum() < len(labels):
+        fpr, tpr, _ = roc_curve(labels, preds)
+        plots["roc"] = _downsample(fpr, tpr)
+        precision, recall, _ = precision_recall_curve(labels, preds)
+        plots["pr"] = _downsample(recall[::-1], precision[::-1])
+    # Reliability diagram on quantile bins: click rates are small, so equal-width bins
+    # would put nearly every row in the first one.
+    edges = np.unique(np.quantile(preds, np.linspace(0, 1, RELIABILITY_BINS + 1)))
+    which = np.clip(np.searchsorted(edges, preds, side="right") - 1, 0, max(len(edges) - 2, 0))
+    counts = np.bincount(which, minlength=len(edges) - 1)
+    mean_pred = np.bincount(which, weights=preds, minlength=len(edges) - 1)
+    observed = np.bincount(which, weights=labels, minlength=len(edges) - 1)
+    plots["reliability"] = [
+        {"predicted": round(float(p / c), 6), "observed": round(float(o / c), 6), "rows": int(c)}
+        for p, o, c in zip(mean_pred, observed, counts, strict=True) if c
+    ]
+    return plots
+
+
+def _ranking_plots(labels: np.ndarray, preds: np.ndarray, groups: np.ndarray) -> dict[str, object]:
+    try:
+        return {"ndcg_at_k": [round(v, 5) for v in metrics.ndcg_curve(labels, preds, groups)]}
+    except metrics.MetricUndefined:
+        return {}
+
+
+def _regression_plots(labels: np.ndarray, preds: np.ndarray) -> dict[str, object]:
+    residuals = preds - labels
+    low, high = np.quantile(residuals, [0.005, 0.995])
+    counts, edges = np.histogram(np.clip(residuals, low, high), bins=RESIDUAL_BINS)
+    rng = np.random.default_rng(0)
+    sample = rng.choice(len(labels), size=min(SCATTER_POINTS, len(labels)), replace=False)
+    return {
+        "residuals": {"edges": [round(float(e), 3) for e in edges],
+                      "counts": [int(c) for c in counts]},
+        "predicted_vs_actual": [[round(float(labels[i]), 2), round(float(preds[i]), 2)]
+                                for i in np.sort(sample)],
+    }
+
+
+def plots_for(task_type: str, labels, preds, groups) -> dict[str, object]:
+    if task_type == "binary":
+        return _binary_plots(labels, preds)
+    if task_type == "ranking":
+        return _ranking_plots(labels, preds, groups)
+    return _regression_plots(labels, preds)
+
+
+def evaluate_predictions(
+    *, task: ScoringTask, heldout: HeldoutSplit, predictions: np.ndarray,
+) -> tuple[dict, dict, dict[str, float], dict]:
+    """Metrics per split, primary intervals, per-slice values and plots for ``predictions``.
+
+    Raises ``ScoringError(internal_error)`` if the primary metric is undefined on this data
+    (a dataset problem, never the candidate's).
+    """
+    task_type = task.contract.task_type
+    keys = [task.primary_metric, *[k for k in task.secondary_metrics if k != task.primary_metric]]
+    by_split: dict[str, dict[str, float]] = {}
+    intervals: dict[str, dict[str, float | str]] = {}
+    for name, mask in (("public", heldout.public), ("private", ~heldout.public), ("all", None)):
+        labels, groups = _subset(heldout, mask)
+        preds = predictions if mask is None else predictions[mask]
+        by_split[name] = _split_metrics(task_type, keys, labels, preds, groups)
+        if task.primary_metric not in by_split[name]:
+            raise ScoringError(FailureReason.INTERNAL_ERROR,
+                               "The held-out data cannot be scored right now; we are on it.",
+                               code="primary_undefined")
+        if name != "all":
+            interval = metrics.confidence_interval(task.primary_metric, labels, preds, groups)
+            intervals[name] = {"low": interval.low, "high": interval.high,
+                               "method": interval.method, "level": interval.level}
+    per_slice = metrics.per_slice(task.primary_metric, heldout.labels, predictions,
+                                  heldout.slices, heldout.groups)
+    plots = plots_for(task_type, heldout.labels, predictions, heldout.groups)
+    return by_split, intervals, per_slice, plots
+
+
+def score_artifact(
+    *,
+    artifact_path: str | Path,
+    task: ScoringTask,
+    heldout: HeldoutSplit,
+    limits: SandboxLimits | None = None,
+) -> ScoreReport:
+    """Score the artifact at ``artifact_path``. Raises ``ScoringError`` with a typed reason
+    (``invalid_artifact``, ``invalid_output``, ``resource_limit``, ``timeout``,
+    ``internal_error``) and a message for the candidate; nothing else escapes."""
+    started = time.perf_counter()
+    limits = limits or SandboxLimits(request_rows=task.request_rows)
+    path = Path(artifact_path)
+    fmt = sniff_format(path, limits.artifact)
+    size = path.stat().st_size
+    try:
+        result: SandboxResult = run_in_sandbox(path, fmt, heldout.features, task.contract,
+                                               limits)
+    except ScoringError:
+        raise
+    sandbox_done = time.perf_counter()
+    try:
+        by_split, intervals, per_slice, plots = evaluate_predictions(
+            task=task, heldout=heldout, predictions=result.predictions
+        )
+    except ScoringError:
+        raise
+    except (ValueError, FloatingPointError) as exc:
+        # The sandbox validated shape and finiteness; anything left is an output the
+        # metrics cannot use (for example probabilities outside [0, 1]).
+        raise ScoringError(FailureReason.INVALID_OUTPUT,
+                           f"The model's predictions cannot be scored: {exc}",
+                           code="unscorable") from exc
+    finished = time.perf_counter()
+    metric = metrics.metric_get(task.primary_metric)
+    return ScoreReport(
+        primary_metric=task.primary_metric,
+        direction=str(metric.direction),
+        metrics=by_split,
+        intervals=intervals,
+        per_slice=per_slice,
+        latency_p50_ms=result.latency_p50_ms,
+        latency_p99_ms=result.latency_p99_ms,
+        latency_budget_ms=task.latency_budget_ms,
+        within_latency_budget=result.latency_p99_ms <= task.latency_budget_ms,
+        artifact_format=str(fmt),
+        artifact_bytes=size,
+        rows_scored=len(heldout.labels),
+        network_isolated=result.isolated_network,
+        plots=plots,
+        timings={"sandbox_seconds": round(sandbox_done - started, 3),
+                 "metrics_seconds": round(finished - sandbox_done, 3),
+                 "total_seconds": round(finished - started, 3)},
+    )

@@ -1,0 +1,92 @@
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.db import IntegrityError
+
+from grading import services
+from grading.models import Dataset
+from interviews.models import CaseStudy
+
+pytestmark = pytest.mark.django_db
+
+
+def test_build_writes_both_splits_outside_media_and_static(tiny_dataset, settings):
+    dataset, built = tiny_dataset("ad-click-prediction")
+    directory = services.dataset_directory(dataset)
+    assert directory.is_relative_to(settings.PRIVATE_DATA_ROOT)
+    assert not directory.is_relative_to(settings.MEDIA_ROOT)
+    assert not directory.is_relative_to(settings.STATIC_ROOT)
+    assert {p.name for p in (directory / "train").iterdir()} == {
+        "train.csv", "train.parquet", "data_dictionary.json", "data_dictionary.md"}
+    assert (directory / "heldout" / "labels.npy").exists()
+    assert dataset.fingerprint == built.fingerprint and len(dataset.fingerprint) == 64
+    assert dataset.heldout_rows == len(built.heldout_labels)
+    assert dataset.is_active
+
+
+def test_training_csv_holds_no_heldout_rows_and_is_earlier_in_time(tiny_dataset):
+    dataset, built = tiny_dataset("food-delivery-time")
+    train = pd.read_csv(services.dataset_directory(dataset) / "train" / "train.csv")
+    assert len(train) == dataset.train_rows
+    from grading.datasets import TIME_COLUMN
+
+    heldout = services.heldout_load(dataset=dataset)
+    assert TIME_COLUMN not in heldout.features.columns
+    assert train[TIME_COLUMN].max() < built.heldout_meta[TIME_COLUMN].min()
+    assert built.spec.label_column not in heldout.features.columns
+    assert list(heldout.features.columns) == [c.name for c in built.spec.feature_columns]
+
+
+def test_building_again_is_idempotent(tiny_dataset):
+    first, _ = tiny_dataset("feed-ranking")
+    again, _ = tiny_dataset("feed-ranking")
+    assert again.pk == first.pk
+    assert Dataset.objects.filter(case_study__slug="feed-ranking").count() == 1
+
+
+def test_only_one_active_dataset_per_case_study(tiny_dataset):
+    dataset, _ = tiny_dataset("feed-ranking")
+    clone = Dataset(case_study=dataset.case_study, generator_version=99, seed=1, size="tiny",
+                    fingerprint="0" * 64, train_rows=1, heldout_rows=1, public_rows=0,
+                    is_active=True)
+    with pytest.raises(IntegrityError):
+        clone.save()
+
+
+def test_a_worker_without_files_rebuilds_them_and_proves_the_fingerprint(tiny_dataset):
+    dataset, built = tiny_dataset("rental-search-ranking")
+    directory = services.dataset_directory(dataset)
+    shutil.rmtree(directory)
+    heldout = services.heldout_load(dataset=dataset)
+    assert (directory / services.FINGERPRINT_FILE).read_text() == dataset.fingerprint
+    np.testing.assert_array_equal(heldout.labels, built.heldout_labels)
+    np.testing.assert_array_equal(heldout.groups, built.heldout_groups)
+    np.testing.assert_array_equal(heldout.public, built.heldout_public)
+
+
+def test_a_rebuild_that_gives_other_rows_is_refused(tiny_dataset):
+    dataset, _ = tiny_dataset("video-recommendation")
+    shutil.rmtree(services.dataset_directory(dataset))
+    Dataset.objects.filter(pk=dataset.pk).update(fingerprint="f" * 64)
+    dataset.refresh_from_db()
+    with pytest.raises(services.DatasetMismatch):
+        services.heldout_load(dataset=dataset)
+
+
+def test_training_file_path_refuses_anything_but_training_files(tiny_dataset):
+    dataset, _ = tiny_dataset("video-recommendation")
+    for name in ("labels.npy", "../heldout/labels.npy", "heldout/features.parquet",
+                 "FINGERPRINT"):
+        with pytest.raises(FileNotFoundError):
+            services.training_file_path(dataset=dataset, name=name)
+
+
+def test_every_catalogue_case_study_has_a_generator(catalogue):
+    from grading import datasets
+
+    assert set(CaseStudy.objects.values_list("slug", flat=True)) == set(datasets.CASE_SLUGS)
+    for case in CaseStudy.objects.all():
+        spec = datasets.dataset_spec(case.slug)
+        assert spec.task_type == case.task_type, case.slug

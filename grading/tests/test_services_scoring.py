@@ -1,0 +1,91 @@
+"""Scoring through the Django layer: stored scores, typed failures, constraints."""
+
+import math
+import uuid
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from grading import services
+from grading.models import Score, Submission
+from grading.tests.conftest import train_example_model
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("slug", ["ad-click-prediction", "rental-search-ranking",
+                                  "food-delivery-time"])
+def test_the_page_example_model_scores_and_is_stored(tiny_dataset, tmp_path, slug):
+    dataset, built = tiny_dataset(slug)
+    model_path = train_example_model(built, tmp_path / "work")
+    submission = services.baseline_submission_create(
+        case_study=dataset.case_study, name="example", artifact_path=model_path)
+    score = services.submission_score_now(submission=submission)
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.SCORED, submission.failure_message
+    assert score.dataset == dataset and score.is_current
+    assert score.primary_metric == dataset.case_study.primary_metric
+    assert score.private_ci_low <= score.private_primary <= score.private_ci_high
+    assert set(score.metrics) == {"public", "private", "all"}
+    assert all(math.isfinite(v) for split in score.metrics.values() for v in split.values())
+    assert set(score.per_slice) == {"week 1", "week 2", "week 3", "week 4"}
+    assert score.plots
+    assert score.latency_p99_ms >= score.latency_p50_ms > 0
+    assert score.artifact_bytes == model_path.stat().st_size
+
+
+def test_scoring_again_keeps_one_current_score(tiny_dataset, tmp_path):
+    dataset, built = tiny_dataset("food-delivery-time")
+    model_path = train_example_model(built, tmp_path / "work")
+    submission = services.baseline_submission_create(
+        case_study=dataset.case_study, name="example", artifact_path=model_path)
+    first = services.submission_score_now(submission=submission)
+    second = services.submission_score_now(submission=submission)
+    assert Score.objects.filter(submission=submission).count() == 2
+    assert list(Score.objects.filter(submission=submission, is_current=True)) == [second]
+    assert second.private_primary == first.private_primary  # deterministic
+
+
+def test_a_pickle_upload_fails_with_its_reason_and_is_never_loaded(tiny_dataset, tmp_path):
+    from grading.tests.hostile import malicious_pickle
+
+    dataset, _ = tiny_dataset("ad-click-prediction")
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.onnx"
+    path.write_bytes(malicious_pickle(marker))
+    submission = services.baseline_submission_create(
+        case_study=dataset.case_study, name="hostile", artifact_path=path)
+    assert services.submission_score_now(submission=submission) is None
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.FAILED
+    assert submission.failure_reason == "invalid_artifact"
+    assert "pickle" in submission.failure_message.lower()
+    assert not marker.exists()
+    assert not Score.objects.filter(submission=submission).exists()
+
+
+def _submission(case_study) -> Submission:
+    submission = Submission(uuid=uuid.uuid4(), case_study=case_study, baseline_name="x")
+    submission.artifact.save("x.bin", ContentFile(b"x"), save=False)
+    submission.save()
+    return submission
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_the_database_refuses_a_non_finite_score(tiny_dataset, bad):
+    dataset, _ = tiny_dataset("food-delivery-time")
+    submission = _submission(dataset.case_study)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Score.objects.create(
+            submission=submission, dataset=dataset, scorer_version=1, primary_metric="rmse",
+            public_primary=1.0, private_primary=bad, private_ci_low=0.5, private_ci_high=1.5,
+            public_ci_low=0.5, public_ci_high=1.5, metrics={}, latency_p50_ms=1,
+            latency_p99_ms=2, latency_budget_ms=150, artifact_bytes=1, scoring_seconds=1)
+
+
+def test_a_failed_submission_must_say_why(tiny_dataset):
+    dataset, _ = tiny_dataset("food-delivery-time")
+    submission = _submission(dataset.case_study)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Submission.objects.filter(pk=submission.pk).update(status="failed")
