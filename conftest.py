@@ -89,7 +89,12 @@ def celery_worker_process(transactional_db, settings, require_redis, tmp_path):
         "DJANGO_SETTINGS_MODULE": "mlsd_site.test_settings",
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
         "MLSD_VAR_DIR": str(tmp_path / "var"),
+        # Uploaded artifacts are shared (the storage API); held-out data is not: the worker
+        # rebuilds it from generator version and seed and checks the fingerprint.
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PRIVATE_DATA_ROOT": str(tmp_path / "worker-private"),
     }
     log = tmp_path / "worker.log"
     proc = subprocess.Popen(
@@ -102,13 +107,37 @@ def celery_worker_process(transactional_db, settings, require_redis, tmp_path):
     from mlsd_site.celery import app
 
     app.conf.broker_url = broker
+    app.conf.task_always_eager = False
     proc.log_path = log
     try:
         yield proc
     finally:
+        app.conf.task_always_eager = True
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@pytest.fixture
+def data_dirs(settings, tmp_path):
+    """Private data and media in this test's own folders."""
+    settings.PRIVATE_DATA_ROOT = tmp_path / "private"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings
+
+
+@pytest.fixture
+def tiny_dataset(catalogue, data_dirs):
+    """Build the tiny dataset of a case study: ``tiny_dataset("food-delivery-time")``."""
+    from grading import services
+    from interviews.models import CaseStudy
+
+    def build(slug: str):
+        case_study = CaseStudy.objects.get(slug=slug)
+        dataset, built = services.dataset_build(case_study=case_study, size="tiny")
+        return dataset, built
+
+    return build

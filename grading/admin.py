@@ -1,6 +1,100 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from grading.models import WorkerHeartbeat
+from grading import services
+from grading.models import (
+    Dataset,
+    Leaderboard,
+    LeaderboardEntry,
+    QuotaUsage,
+    Score,
+    Submission,
+    WorkerHeartbeat,
+)
+
+
+@admin.register(Leaderboard)
+class LeaderboardAdmin(admin.ModelAdmin):
+    list_display = ["case_study", "daily_quota", "is_public", "is_closed", "closed_at"]
+    list_editable = ["daily_quota", "is_public"]
+    readonly_fields = ["closed_at"]
+    actions = ["close_round", "reopen_round", "rescore_all"]
+
+    @admin.action(description="Close the round (reveal the private ranking, stop uploads)")
+    def close_round(self, request: HttpRequest, queryset: QuerySet[Leaderboard]) -> None:
+        for leaderboard in queryset:
+            services.leaderboard_close(leaderboard=leaderboard)
+        self.message_user(request, f"Closed {queryset.count()} round(s).", messages.SUCCESS)
+
+    @admin.action(description="Reopen the round")
+    def reopen_round(self, request: HttpRequest, queryset: QuerySet[Leaderboard]) -> None:
+        for leaderboard in queryset:
+            services.leaderboard_reopen(leaderboard=leaderboard)
+        self.message_user(request, f"Reopened {queryset.count()} round(s).", messages.SUCCESS)
+
+    @admin.action(description="Re-score every submission (after a dataset or scorer change)")
+    def rescore_all(self, request: HttpRequest, queryset: QuerySet[Leaderboard]) -> None:
+        total = sum(services.case_study_rescore(case_study=lb.case_study) for lb in queryset)
+        self.message_user(request, f"Queued {total} submission(s) for re-scoring.",
+                          messages.SUCCESS)
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ["case_study", "generator_version", "seed", "size", "train_rows",
+                    "heldout_rows", "is_active", "created_at"]
+    list_filter = ["case_study", "is_active"]
+    readonly_fields = ["fingerprint", "train_rows", "heldout_rows", "public_rows",
+                       "build_seconds", "created_at"]
+
+
+class ScoreInline(admin.TabularInline):
+    model = Score
+    extra = 0
+    can_delete = False
+    fields = ["dataset", "scorer_version", "is_current", "public_primary", "private_primary",
+              "latency_p99_ms", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["case_study", "candidate", "baseline_name", "status", "failure_reason",
+                    "attempts", "created_at"]
+    list_filter = ["case_study", "status", "failure_reason"]
+    search_fields = ["candidate__username", "baseline_name", "original_filename", "note"]
+    readonly_fields = ["uuid", "artifact_sha256", "artifact_bytes", "artifact_format",
+                       "attempts", "created_at", "enqueued_at", "started_at", "finished_at"]
+    inlines = [ScoreInline]
+    actions = ["requeue"]
+
+    @admin.action(description="Queue again for scoring")
+    def requeue(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        for submission in queryset:
+            services.submission_enqueue(submission_id=submission.pk)
+        self.message_user(request, f"Queued {queryset.count()} submission(s).",
+                          messages.SUCCESS)
+
+
+@admin.register(Score)
+class ScoreAdmin(admin.ModelAdmin):
+    list_display = ["submission", "primary_metric", "public_primary", "private_primary",
+                    "scorer_version", "is_current", "created_at"]
+    list_filter = ["primary_metric", "is_current"]
+
+
+@admin.register(LeaderboardEntry)
+class LeaderboardEntryAdmin(admin.ModelAdmin):
+    list_display = ["leaderboard", "display_name", "public_primary", "private_primary",
+                    "submission_count", "is_baseline"]
+    list_filter = ["leaderboard"]
+
+
+@admin.register(QuotaUsage)
+class QuotaUsageAdmin(admin.ModelAdmin):
+    list_display = ["candidate", "case_study", "day", "used"]
+    list_filter = ["case_study", "day"]
 
 
 @admin.register(WorkerHeartbeat)

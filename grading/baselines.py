@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
@@ -67,7 +67,8 @@ PRIMARY_METRIC = {
     "food-delivery-time": "rmse",
 }
 LOWER_IS_BETTER = {
-    "log_loss", "normalized_entropy", "expected_calibration_error", "rmse", "mae", "mape", "p90_abs_error",
+    "log_loss", "normalized_entropy", "expected_calibration_error",
+    "rmse", "mae", "mape", "p90_abs_error",
 }  # fmt: skip
 
 
@@ -195,7 +196,9 @@ class ContractFeaturizer(TransformerMixin, BaseEstimator):
                 parts.append(self._num(X, block)[:, None])
             elif kind == "onehot":
                 v = self._col(X, block[1])
-                vals, counts = np.unique(v.astype(str) if v.dtype == object else v, return_counts=True)
+                vals, counts = np.unique(
+                    v.astype(str) if v.dtype == object else v, return_counts=True
+                )
                 order = np.lexsort((vals, -counts))  # most frequent first, ties by value
                 keep = order[counts[order] >= self.min_count][: self.max_categories]
                 vocab = np.sort(vals[keep])
@@ -258,7 +261,9 @@ class ContractFeaturizer(TransformerMixin, BaseEstimator):
         if self.standardize:
             self.mean_ = raw.mean(axis=0)
             scale = raw.std(axis=0)
-            self.inv_scale_ = np.where(scale > 1e-12, 1.0 / np.where(scale > 1e-12, scale, 1.0), 1.0)
+            self.inv_scale_ = np.where(
+                scale > 1e-12, 1.0 / np.where(scale > 1e-12, scale, 1.0), 1.0
+            )
         else:
             self.mean_ = np.zeros(self.n_features_out_)
             self.inv_scale_ = np.ones(self.n_features_out_)
@@ -295,7 +300,10 @@ class ContractFeaturizer(TransformerMixin, BaseEstimator):
     def _hav(lat1, lng1, lat2, lng2):
         r = math.pi / 180.0
         la1, la2 = lat1 * r, lat2 * r
-        a = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lng2 - lng1) * r / 2) ** 2
+        a = (
+            np.sin((la2 - la1) / 2) ** 2
+            + np.cos(la1) * np.cos(la2) * np.sin((lng2 - lng1) * r / 2) ** 2
+        )
         return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
 
     def _haversine(self, X, block):
@@ -308,7 +316,7 @@ class ContractFeaturizer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         n = len(X)
         parts = []
-        for block, st in zip(self.blocks, self.state_):
+        for block, st in zip(self.blocks, self.state_, strict=True):
             kind = block[0]
             if kind == "num":
                 parts.append(self._num(X, block)[:, None])
@@ -329,7 +337,7 @@ class ContractFeaturizer(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         names = []
-        for block, st in zip(self.blocks, self.state_):
+        for block, st in zip(self.blocks, self.state_, strict=True):
             kind = block[0]
             if kind == "onehot":
                 names += [f"{block[1]}={v}" for v in st["vocab"]]
@@ -373,7 +381,9 @@ def _featurizer_converter(scope, operator, container):
     def node(op_type, inputs, prefix="t", domain_kw=None, **attrs):
         out = var(prefix)
         kw = domain_kw or {}
-        container.add_node(op_type, inputs, [out], name=scope.get_unique_operator_name(op_type), **kw, **attrs)
+        container.add_node(
+            op_type, inputs, [out], name=scope.get_unique_operator_name(op_type), **kw, **attrs
+        )
         return out
 
     def const_f(values, shape):
@@ -424,7 +434,7 @@ def _featurizer_converter(scope, operator, container):
         )
 
     outs = []
-    for block, st in zip(op.blocks, op.state_):
+    for block, st in zip(op.blocks, op.state_, strict=True):
         kind = block[0]
         if kind == "num":
             x = as_float(block[1])
@@ -446,7 +456,11 @@ def _featurizer_converter(scope, operator, container):
             for c in st["cols"]:
                 code = str_index(c, st["vocabs"][c]) if dtypes[c] == "string" else col(c)
                 code = node("Add", [code, const_i([1], [1])])
-                key = code if key is None else node("Add", [node("Mul", [key, const_i([KEY_BASE], [1])]), code])
+                key = (
+                    code
+                    if key is None
+                    else node("Add", [node("Mul", [key, const_i([KEY_BASE], [1])]), code])
+                )
             keys = st["keys"].tolist()
             for values in (st["value"], st["logcount"]) if st["with_count"] else (st["value"],):
                 outs.append(
@@ -465,7 +479,9 @@ def _featurizer_converter(scope, operator, container):
             num = node("Add", [as_float(block[1]), const_f([s * p], [1])])
             den = node("Add", [as_float(block[2]), const_f([s], [1])])
             r = node("Div", [num, den])
-            lo = node("Sub", [node("Log", [r]), node("Log", [node("Sub", [const_f([1.0], [1]), r])])])
+            lo = node(
+                "Sub", [node("Log", [r]), node("Log", [node("Sub", [const_f([1.0], [1]), r])])]
+            )
             outs.append(node("Sub", [lo, const_f([float(_logit(p))], [1])]))
         elif kind == "haversine":
             # differences in degrees first: exact in float32 for nearby points (Sterbenz)
@@ -474,9 +490,16 @@ def _featurizer_converter(scope, operator, container):
             d1, g1, d2, g2 = (as_float(c) for c in block[1])
             s1 = node("Sin", [node("Mul", [node("Sub", [d2, d1]), half_rad])])
             s2 = node("Sin", [node("Mul", [node("Sub", [g2, g1]), half_rad])])
-            cc = node("Mul", [node("Cos", [node("Mul", [d1, rad])]), node("Cos", [node("Mul", [d2, rad])])])
+            cc = node(
+                "Mul",
+                [node("Cos", [node("Mul", [d1, rad])]), node("Cos", [node("Mul", [d2, rad])])],
+            )
             a = node("Add", [node("Mul", [s1, s1]), node("Mul", [cc, node("Mul", [s2, s2])])])
-            outs.append(node("Mul", [node("Asin", [node("Sqrt", [a])]), const_f([2 * EARTH_RADIUS_KM], [1])]))
+            outs.append(
+                node(
+                    "Mul", [node("Asin", [node("Sqrt", [a])]), const_f([2 * EARTH_RADIUS_KM], [1])]
+                )
+            )
         elif kind == "cyclic":
             ang = node("Mul", [as_float(block[1]), const_f([2 * math.pi / float(block[2])], [1])])
             outs.append(node("Sin", [ang]))
@@ -485,11 +508,28 @@ def _featurizer_converter(scope, operator, container):
             first = operator.inputs[0].full_name
             shape = node("Shape", [first])
             if single is not None:
-                shape = node("Concat", [node("Slice", [shape, const_i([0], [1]), const_i([1], [1])]), const_i([1], [1])], axis=0)
-            outs.append(node("ConstantOfShape", [shape], value=helper.make_tensor("value", TensorProto.FLOAT, [1], [0.0])))
+                shape = node(
+                    "Concat",
+                    [
+                        node("Slice", [shape, const_i([0], [1]), const_i([1], [1])]),
+                        const_i([1], [1]),
+                    ],
+                    axis=0,
+                )
+            outs.append(
+                node(
+                    "ConstantOfShape",
+                    [shape],
+                    value=helper.make_tensor("value", TensorProto.FLOAT, [1], [0.0]),
+                )
+            )
     if not op.standardize:
         container.add_node(
-            "Concat", outs, [operator.outputs[0].full_name], name=scope.get_unique_operator_name("Concat"), axis=1
+            "Concat",
+            outs,
+            [operator.outputs[0].full_name],
+            name=scope.get_unique_operator_name("Concat"),
+            axis=1,
         )
         return
     cat = node("Concat", outs, "concat", axis=1) if len(outs) > 1 else outs[0]
@@ -517,7 +557,9 @@ def _patch_skl2onnx_tree_bools():
 
     def add_node(*args, **kwargs):
         if "nodes_missing_value_tracks_true" in kwargs:
-            kwargs["nodes_missing_value_tracks_true"] = int(kwargs["nodes_missing_value_tracks_true"])
+            kwargs["nodes_missing_value_tracks_true"] = int(
+                kwargs["nodes_missing_value_tracks_true"]
+            )
         return original(*args, **kwargs)
 
     add_node._mlsd_int_missing = True
@@ -533,13 +575,16 @@ def _register_converter():
     _patch_skl2onnx_tree_bools()
 
     update_registered_converter(
-        ContractFeaturizer, "MlsdContractFeaturizer", _featurizer_shape_calculator, _featurizer_converter
+        ContractFeaturizer,
+        "MlsdContractFeaturizer",
+        _featurizer_shape_calculator,
+        _featurizer_converter,
     )
     _REGISTERED = True
 
 
 def onnx_initial_types(spec: DatasetSpec):
-    """skl2onnx initial types for ``spec``'s contract (layout documented in the module docstring)."""
+    """skl2onnx initial types for ``spec``'s contract (layouts: see the module docstring)."""
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 
     if spec.all_numeric:
@@ -581,7 +626,12 @@ def _only_positive_score(onx, output_name: str = "score"):
         ]
     )
     g.node.append(
-        helper.make_node("Slice", [proba, "score_start", "score_end", "score_axis"], [output_name], name="ScoreSlice")
+        helper.make_node(
+            "Slice",
+            [proba, "score_start", "score_end", "score_axis"],
+            [output_name],
+            name="ScoreSlice",
+        )
     )
     del g.output[:]
     g.output.append(helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [None, 1]))
@@ -598,6 +648,19 @@ def _only_positive_score(onx, output_name: str = "score"):
     inits = [t for t in g.initializer if t.name in needed]
     del g.initializer[:]
     g.initializer.extend(inits)
+    return onx
+
+
+def _rename_output(onx, new_name: str):
+    """Expose a single-output graph's output under ``new_name`` (Identity node)."""
+    from onnx import helper
+
+    g = onx.graph
+    (out,) = g.output
+    g.node.append(helper.make_node("Identity", [out.name], [new_name], name="RenameOutput"))
+    renamed = helper.make_tensor_value_info(new_name, out.type.tensor_type.elem_type, [None, 1])
+    del g.output[:]
+    g.output.append(renamed)
     return onx
 
 
@@ -621,9 +684,11 @@ def export_onnx(pipeline: Pipeline, spec: DatasetSpec, path) -> Path:
         target_opset=TARGET_OPSET,
         options=options,
     )
-    if is_classifier(final) and spec.task_type != "binary":
-        onx = _only_positive_score(onx)
-    onx.doc_string = f"mlsd-mock baseline for {spec.case_slug} (generator v{spec.generator_version})"
+    if spec.task_type == "ranking":
+        onx = _only_positive_score(onx) if is_classifier(final) else _rename_output(onx, "score")
+    onx.doc_string = (
+        f"mlsd-mock baseline for {spec.case_slug} (generator v{spec.generator_version})"
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(onx.SerializeToString())
@@ -643,7 +708,9 @@ def _fallback_metric(key, y_true, y_pred, groups=None) -> float:
         return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
     if key == "normalized_entropy":
         b = float(np.clip(y.mean(), 1e-7, 1 - 1e-7))
-        return _fallback_metric("log_loss", y, p) / float(-(b * np.log(b) + (1 - b) * np.log(1 - b)))
+        return _fallback_metric("log_loss", y, p) / float(
+            -(b * np.log(b) + (1 - b) * np.log(1 - b))
+        )
     if key == "roc_auc":
         return float(skm.roc_auc_score(y, p))
     if key == "pr_auc":
@@ -702,7 +769,8 @@ class BaselineModel:
     description: str
     spec: DatasetSpec
     pipeline: Pipeline
-    #: "probability" (classifier; ONNX ``probabilities[:, 1]``), "score" or "minutes" (regressor ``variable``)
+    #: "probability" (binary classifier, ONNX ``probabilities[:, 1]``), "score" (ranking,
+    #: ONNX ``score``) or "minutes" (regressor, ONNX ``variable``)
     output_kind: str
     fit_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
@@ -725,18 +793,19 @@ def _lr(C=1.0):
 
 
 def _hgb_reg(**kw):
-    params = dict(max_iter=200, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=50, early_stopping=False, random_state=0)
+    params = {
+        "max_iter": 150,
+        "learning_rate": 0.12,
+        "max_leaf_nodes": 31,
+        "min_samples_leaf": 50,
+        "early_stopping": False,
+        "random_state": 0,
+    }
     params.update(kw)
     return HistGradientBoostingRegressor(**params)
 
 
-def _hgb_clf(**kw):
-    params = dict(max_iter=200, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=100, early_stopping=False, random_state=0)
-    params.update(kw)
-    return HistGradientBoostingClassifier(**params)
-
-
-# Each recipe: blocks for the featurizer, estimator factory, TE target kind, output kind, description.
+# Each recipe: featurizer blocks, estimator factory, TE target kind, output kind, description.
 def _recipes(case: str) -> dict[str, dict]:
     if case == "ad-click-prediction":
         base = (
@@ -754,13 +823,29 @@ def _recipes(case: str) -> dict[str, dict]:
             ("te", ("user_id", "advertiser_id")),
         )
         return {
-            "trivial": dict(blocks=(("const",),), model=_lr, target="binary", output="probability",
-                            description="Constant: the training click rate for every impression."),
-            "reasonable": dict(blocks=base + ids, model=_lr, target="binary", output="probability",
-                               description="Logistic regression: one-hot position/hour/device/category, smoothed user CTR, "
-                                           "plus target-encoded ad_id, advertiser_id and user x category / user x advertiser crosses."),
-            "without_design_choice": dict(blocks=base, model=_lr, target="binary", output="probability",
-                                          description="Same logistic regression without any id / id-cross features."),
+            "trivial": {
+                "blocks": (("const",),),
+                "model": _lr,
+                "target": "binary",
+                "output": "probability",
+                "description": "Constant: the training click rate for every impression.",
+            },
+            "reasonable": {
+                "blocks": base + ids,
+                "model": _lr,
+                "target": "binary",
+                "output": "probability",
+                "description": "Logistic regression: one-hot position/hour/device/category, "
+                "smoothed user CTR, plus target-encoded ad_id, advertiser_id and "
+                "user x category / user x advertiser crosses.",
+            },
+            "without_design_choice": {
+                "blocks": base,
+                "model": _lr,
+                "target": "binary",
+                "output": "probability",
+                "description": "Same logistic regression without any id / id-cross features.",
+            },
         }
     if case == "feed-ranking":
         base = (
@@ -772,15 +857,35 @@ def _recipes(case: str) -> dict[str, dict]:
             ("cyclic", "hour", 24),
             ("onehot", "device"),
         )
-        aff = (("num", "viewer_author_affinity", "none"), ("num", "viewer_author_affinity", "log1p"))
+        aff = (
+            ("num", "viewer_author_affinity", "none"),
+            ("num", "viewer_author_affinity", "log1p"),
+        )
         return {
-            "trivial": dict(blocks=(("const",),), model=_lr, target="binary", output="probability",
-                            description="Constant: the training click rate for every post."),
-            "reasonable": dict(blocks=base + aff, model=_lr, target="binary", output="probability",
-                               description="Logistic regression on activity type, connection strength, log post age, "
-                                           "author/post popularity, hour, device and viewer-author affinity."),
-            "without_design_choice": dict(blocks=base, model=_lr, target="binary", output="probability",
-                                          description="Same logistic regression without the viewer-author affinity feature."),
+            "trivial": {
+                "blocks": (("const",),),
+                "model": _lr,
+                "target": "binary",
+                "output": "probability",
+                "description": "Constant: the training click rate for every post.",
+            },
+            "reasonable": {
+                "blocks": base + aff,
+                "model": _lr,
+                "target": "binary",
+                "output": "probability",
+                "description": "Logistic regression on activity type, connection strength, "
+                "log post age, "
+                "author/post popularity, hour, device and viewer-author affinity.",
+            },
+            "without_design_choice": {
+                "blocks": base,
+                "model": _lr,
+                "target": "binary",
+                "output": "probability",
+                "description": "Same logistic regression without the viewer-author "
+                "affinity feature.",
+            },
         }
     if case == "video-recommendation":
         meta = (
@@ -791,13 +896,30 @@ def _recipes(case: str) -> dict[str, dict]:
         )
         ids = (("te", ("user_id", "genre")), ("te", ("video_id",)), ("te", ("user_id",)))
         return {
-            "trivial": dict(blocks=(("num", "popularity_7d", "none"),), model=_lr, target="binary", output="probability",
-                            description="Popularity only: logistic regression on popularity_7d (ranks by 7-day views)."),
-            "reasonable": dict(blocks=meta + ids, model=_lr, target="binary", output="probability",
-                               description="Logistic regression on metadata plus collaborative id features: "
-                                           "target-encoded user x genre, video_id and user_id."),
-            "without_design_choice": dict(blocks=meta, model=_lr, target="binary", output="probability",
-                                          description="Metadata-only logistic regression (genre, duration, age, popularity)."),
+            "trivial": {
+                "blocks": (("num", "popularity_7d", "none"),),
+                "model": _lr,
+                "target": "binary",
+                "output": "probability",
+                "description": "Popularity only: logistic regression on popularity_7d "
+                "(ranks by 7-day views).",
+            },
+            "reasonable": {
+                "blocks": meta + ids,
+                "model": _lr,
+                "target": "binary",
+                "output": "probability",
+                "description": "Logistic regression on metadata plus collaborative id features: "
+                "target-encoded user x genre, video_id and user_id.",
+            },
+            "without_design_choice": {
+                "blocks": meta,
+                "model": _lr,
+                "target": "binary",
+                "output": "probability",
+                "description": "Metadata-only logistic regression "
+                "(genre, duration, age, popularity).",
+            },
         }
     if case == "rental-search-ranking":
         base = (
@@ -814,13 +936,29 @@ def _recipes(case: str) -> dict[str, dict]:
         )
         ids = (("te", ("listing_id",)),)
         return {
-            "trivial": dict(blocks=(("num", "review_count", "log1p"),), model=LinearRegression, target="continuous",
-                            output="score", description="Popularity only: score = linear function of log review count."),
-            "reasonable": dict(blocks=base + ids, model=_hgb_reg, target="continuous", output="score",
-                               description="Gradient-boosted trees regressing the graded label (0/1/2) on listing and query "
-                                           "features plus a target-encoded listing_id quality feature."),
-            "without_design_choice": dict(blocks=base, model=_hgb_reg, target="continuous", output="score",
-                                          description="Same gradient-boosted trees without the listing_id feature."),
+            "trivial": {
+                "blocks": (("num", "review_count", "log1p"),),
+                "model": LinearRegression,
+                "target": "continuous",
+                "output": "score",
+                "description": "Popularity only: score = linear function of log review count.",
+            },
+            "reasonable": {
+                "blocks": base + ids,
+                "model": _hgb_reg,
+                "target": "continuous",
+                "output": "score",
+                "description": "Gradient-boosted trees regressing the graded label (0/1/2) "
+                "on listing and query "
+                "features plus a target-encoded listing_id quality feature.",
+            },
+            "without_design_choice": {
+                "blocks": base,
+                "model": _hgb_reg,
+                "target": "continuous",
+                "output": "score",
+                "description": "Same gradient-boosted trees without the listing_id feature.",
+            },
         }
     if case == "food-delivery-time":
         base = (
@@ -851,25 +989,57 @@ def _recipes(case: str) -> dict[str, dict]:
             ("te", ("store_id",)),
         )
         return {
-            "trivial": dict(blocks=(("const",),), model=LinearRegression, target="continuous", output="minutes",
-                            description="Constant: the training mean delivery time."),
-            "reasonable": dict(blocks=base + hav, model=_hgb_reg, target="continuous", output="minutes",
-                               description="Gradient-boosted trees on raw coordinates, haversine distance, order size, "
-                                           "hour, weekday, store busy-ness, couriers and target-encoded store_id."),
-            "without_design_choice": dict(blocks=base, model=_hgb_reg, target="continuous", output="minutes",
-                                          description="Same gradient-boosted trees with raw coordinates only (no haversine)."),
-            "linear_with_haversine": dict(blocks=lin + hav, model=lambda: Ridge(alpha=1.0), target="continuous",
-                                          output="minutes", description="Ridge regression with haversine distance."),
-            "linear_without_haversine": dict(blocks=lin, model=lambda: Ridge(alpha=1.0), target="continuous",
-                                             output="minutes", description="Ridge regression on raw coordinates only."),
+            "trivial": {
+                "blocks": (("const",),),
+                "model": LinearRegression,
+                "target": "continuous",
+                "output": "minutes",
+                "description": "Constant: the training mean delivery time.",
+            },
+            "reasonable": {
+                "blocks": base + hav,
+                "model": _hgb_reg,
+                "target": "continuous",
+                "output": "minutes",
+                "description": "Gradient-boosted trees on raw coordinates, haversine "
+                "distance, order size, "
+                "hour, weekday, store busy-ness, couriers and target-encoded store_id.",
+            },
+            "without_design_choice": {
+                "blocks": base,
+                "model": _hgb_reg,
+                "target": "continuous",
+                "output": "minutes",
+                "description": "Same gradient-boosted trees with raw coordinates only "
+                "(no haversine).",
+            },
+            "linear_with_haversine": {
+                "blocks": lin + hav,
+                "model": lambda: Ridge(alpha=1.0),
+                "target": "continuous",
+                "output": "minutes",
+                "description": "Ridge regression with haversine distance.",
+            },
+            "linear_without_haversine": {
+                "blocks": lin,
+                "model": lambda: Ridge(alpha=1.0),
+                "target": "continuous",
+                "output": "minutes",
+                "description": "Ridge regression on raw coordinates only.",
+            },
         }
     raise KeyError(case)
 
 
 DESIGN_CHOICE = {
-    "ad-click-prediction": "target-encoded id features and id crosses (ad, advertiser, user x category, user x advertiser)",
+    "ad-click-prediction": (
+        "target-encoded id features and id crosses "
+        "(ad, advertiser, user x category, user x advertiser)"
+    ),
     "feed-ranking": "viewer-author affinity feature",
-    "video-recommendation": "collaborative / id features (user x genre, video, user) vs metadata-only",
+    "video-recommendation": (
+        "collaborative / id features (user x genre, video, user) vs metadata-only"
+    ),
     "rental-search-ranking": "listing_id quality feature (target-encoded listing_id)",
     "food-delivery-time": "haversine distance feature (same gradient-boosted model)",
 }
@@ -887,7 +1057,7 @@ def fit_recipe(built: BuiltDataset, name: str) -> BaselineModel:
                     columns=spec.contract_columns,
                     blocks=r["blocks"],
                     target=r["target"],
-                    standardize=r["model"] not in (_hgb_reg, _hgb_clf),
+                    standardize=r["model"] is not _hgb_reg,
                 ),
             ),
             ("model", r["model"]()),
@@ -935,7 +1105,9 @@ def heldout_scores(built: BuiltDataset, model: BaselineModel) -> np.ndarray:
     return model.predict(built.heldout_features)
 
 
-def evaluate(built: BuiltDataset, predictions: np.ndarray, keys=None, by_slice: bool = False) -> dict:
+def evaluate(
+    built: BuiltDataset, predictions: np.ndarray, keys=None, by_slice: bool = False
+) -> dict:
     """Metrics of ``predictions`` on the held-out split (primary metric first)."""
     spec = built.spec
     primary = PRIMARY_METRIC[spec.case_slug]
@@ -946,7 +1118,9 @@ def evaluate(built: BuiltDataset, predictions: np.ndarray, keys=None, by_slice: 
     if by_slice:
         for s in np.unique(built.heldout_slices):
             m = built.heldout_slices == s
-            out[f"{primary}[{s}]"] = metric(primary, y[m], predictions[m], None if g is None else g[m])
+            out[f"{primary}[{s}]"] = metric(
+                primary, y[m], predictions[m], None if g is None else g[m]
+            )
     return out
 
 

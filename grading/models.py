@@ -8,6 +8,7 @@ from those (``grading.services.dataset_materialize``) into PRIVATE_DATA_ROOT.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from interviews.models import CaseStudy
 
@@ -69,6 +70,52 @@ def artifact_upload_to(instance: "Submission", filename: str) -> str:
     return f"artifacts/{instance.case_study.slug}/{instance.uuid}.bin"
 
 
+class Leaderboard(models.Model):
+    """The competition settings of one case study: the daily quota, whether the round is
+    open to anonymous readers, and whether it is closed (which reveals the private part)."""
+
+    case_study = models.OneToOneField(CaseStudy, on_delete=models.CASCADE,
+                                      related_name="leaderboard")
+    daily_quota = models.PositiveSmallIntegerField(
+        default=5, help_text="Submissions per candidate per UTC day.")
+    is_public = models.BooleanField(
+        default=False, help_text="Anyone, logged in or not, may read the leaderboard.")
+    is_closed = models.BooleanField(
+        default=False, help_text="The round is over: no uploads, and the private ranking shows.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    public_decimals = models.PositiveSmallIntegerField(
+        default=4, help_text="Public scores are rounded so they cannot be mined for labels.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(public_decimals__gte=2, public_decimals__lte=6),
+                                   name="public_decimals_2_to_6"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Leaderboard of {self.case_study}"
+
+
+class QuotaUsage(models.Model):
+    """How many submissions a candidate made for a case study on one UTC day. Incremented
+    with a conditional UPDATE, so concurrent uploads can never exceed the quota."""
+
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="+")
+    case_study = models.ForeignKey(CaseStudy, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    used = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "case_study", "day"],
+                                    name="one_quota_row_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} {self.case_study.slug} {self.day}: {self.used}"
+
+
 class Submission(models.Model):
     """A model artifact to score: a candidate's upload or a baseline."""
 
@@ -101,7 +148,12 @@ class Submission(models.Model):
     failure_reason = models.CharField(max_length=32, choices=FailureReason.choices, blank=True)
     failure_message = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    is_pinned = models.BooleanField(
+        default=False, help_text="The candidate's choice for the leaderboard (else their best).")
+    quota_day = models.DateField(null=True, blank=True)
+    quota_refunded = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -117,12 +169,21 @@ class Submission(models.Model):
                 | (~Q(status="failed") & Q(failure_reason="")),
                 name="failure_reason_iff_failed",
             ),
+            models.UniqueConstraint(fields=["candidate", "case_study"],
+                                    condition=Q(is_pinned=True),
+                                    name="one_pinned_submission_per_case"),
         ]
-        indexes = [models.Index(fields=["case_study", "status"])]
+        indexes = [
+            models.Index(fields=["case_study", "status"]),
+            models.Index(fields=["status", "enqueued_at"]),
+        ]
 
     def __str__(self) -> str:
         owner = self.baseline_name or str(self.candidate)
         return f"{self.case_study.slug} · {owner} · {self.status}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("grading:submission", kwargs={"submission_uuid": self.uuid})
 
     @property
     def is_baseline(self) -> bool:
@@ -149,8 +210,9 @@ class Score(models.Model):
     public_ci_low = models.FloatField()
     public_ci_high = models.FloatField()
     metrics = models.JSONField(help_text="{split: {metric: value}} for public, private, all.")
-    per_slice = models.JSONField(default=dict, help_text="Primary metric per time slice.")
-    plots = models.JSONField(default=dict)
+    per_slice = models.JSONField(
+        default=dict, help_text="{public|all: {slice: primary metric}} for staleness.")
+    plots = models.JSONField(default=dict, help_text="{public|all: plot data}.")
     latency_p50_ms = models.FloatField()
     latency_p99_ms = models.FloatField()
     latency_budget_ms = models.PositiveIntegerField()
@@ -174,9 +236,80 @@ class Score(models.Model):
                 condition=Q(private_ci_low__lte=F("private_ci_high")), name="score_ci_ordered"
             ),
         ]
+        indexes = [models.Index(fields=["dataset", "is_current"])]
 
     def __str__(self) -> str:
         return f"{self.submission} {self.primary_metric}={self.private_primary:.4f}"
+
+
+class LeaderboardEntry(models.Model):
+    """One row of a leaderboard: a candidate's pinned or best-public submission, or a
+    baseline. Denormalised when a score lands, so reading a page is one query however many
+    submissions there are."""
+
+    leaderboard = models.ForeignKey(Leaderboard, on_delete=models.CASCADE,
+                                    related_name="entries")
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  null=True, blank=True, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    display_name = models.CharField(max_length=150)
+    is_baseline = models.BooleanField(default=False)
+    is_pinned = models.BooleanField(default=False)
+    public_primary = models.FloatField()
+    public_ci_low = models.FloatField()
+    public_ci_high = models.FloatField()
+    private_primary = models.FloatField()
+    private_ci_low = models.FloatField()
+    private_ci_high = models.FloatField()
+    # Negated where lower is better, so that one descending order ranks every metric.
+    public_sort = models.FloatField()
+    private_sort = models.FloatField()
+    metrics = models.JSONField(help_text="{public|private: {metric: value}}")
+    latency_p99_ms = models.FloatField()
+    latency_budget_ms = models.PositiveIntegerField()
+    artifact_bytes = models.PositiveBigIntegerField()
+    submission_count = models.PositiveIntegerField(default=1)
+    last_submitted_at = models.DateTimeField()
+    scored_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["leaderboard", "candidate"],
+                                    condition=Q(candidate__isnull=False),
+                                    name="one_entry_per_candidate"),
+            models.UniqueConstraint(fields=["leaderboard", "submission"],
+                                    name="one_entry_per_submission"),
+            *[
+                models.CheckConstraint(condition=finite(field), name=f"entry_{field}_finite")
+                for field in ("public_primary", "private_primary", "public_sort",
+                              "private_sort")
+            ],
+        ]
+        indexes = [
+            models.Index(fields=["leaderboard", "-public_sort"]),
+            models.Index(fields=["leaderboard", "-private_sort"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} on {self.leaderboard}"
+
+
+class LeaderboardRecord(models.Model):
+    """A new best public score: the points of the best-score-over-time chart."""
+
+    leaderboard = models.ForeignKey(Leaderboard, on_delete=models.CASCADE,
+                                    related_name="records")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    public_primary = models.FloatField()
+    achieved_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["achieved_at"]
+        constraints = [models.CheckConstraint(condition=finite("public_primary"),
+                                              name="record_public_primary_finite")]
+
+    def __str__(self) -> str:
+        return f"{self.public_primary:.4f} at {self.achieved_at:%Y-%m-%d %H:%M}"
 
 
 class WorkerHeartbeat(models.Model):

@@ -70,7 +70,7 @@ class ScoreReport:
     direction: str
     metrics: dict[str, dict[str, float]]
     intervals: dict[str, dict[str, float | str]]
-    per_slice: dict[str, float]
+    per_slice: dict[str, dict[str, float]]
     latency_p50_ms: float
     latency_p99_ms: float
     latency_budget_ms: int
@@ -168,8 +168,9 @@ def plots_for(task_type: str, labels, preds, groups) -> dict[str, object]:
 
 def evaluate_predictions(
     *, task: ScoringTask, heldout: HeldoutSplit, predictions: np.ndarray,
-) -> tuple[dict, dict, dict[str, float], dict]:
-    """Metrics per split, primary intervals, per-slice values and plots for ``predictions``.
+) -> tuple[dict, dict, dict, dict]:
+    """Metrics per split, primary intervals, and per-slice values and plots for the public
+    part and the whole split.
 
     Raises ``ScoringError(internal_error)`` if the primary metric is undefined on this data
     (a dataset problem, never the candidate's).
@@ -190,9 +191,16 @@ def evaluate_predictions(
             interval = metrics.confidence_interval(task.primary_metric, labels, preds, groups)
             intervals[name] = {"low": interval.low, "high": interval.high,
                                "method": interval.method, "level": interval.level}
-    per_slice = metrics.per_slice(task.primary_metric, heldout.labels, predictions,
-                                  heldout.slices, heldout.groups)
-    plots = plots_for(task_type, heldout.labels, predictions, heldout.groups)
+    # Staleness and plots are kept for the public part (shown during a round) and for the
+    # whole split (shown once the round closes): the private part must not leak early.
+    per_slice: dict[str, dict[str, float]] = {}
+    plots: dict[str, dict[str, object]] = {}
+    for name, mask in (("public", heldout.public), ("all", None)):
+        labels, groups = _subset(heldout, mask)
+        preds = predictions if mask is None else predictions[mask]
+        slices = heldout.slices if mask is None else heldout.slices[mask]
+        per_slice[name] = metrics.per_slice(task.primary_metric, labels, preds, slices, groups)
+        plots[name] = plots_for(task_type, labels, preds, groups)
     return by_split, intervals, per_slice, plots
 
 

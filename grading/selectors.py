@@ -1,18 +1,32 @@
 """Reads for the grading app."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models.functions import Now
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F, FloatField, OuterRef, Subquery, Window
+from django.db.models.fields.json import KT
+from django.db.models.functions import Abs, Cast, Now, Rank
 from django.http import Http404
 from django.utils import timezone
 
-from grading import datasets
+from grading import datasets, metrics
 from grading.contract import InputContract
 from grading.examples import training_example
-from grading.models import Dataset, WorkerHeartbeat
+from grading.models import (
+    Dataset,
+    Leaderboard,
+    LeaderboardEntry,
+    LeaderboardRecord,
+    QuotaUsage,
+    Score,
+    Submission,
+    WorkerHeartbeat,
+)
 from grading.scoring import ScoringTask
 from interviews.models import CaseStudy
+from mlsd_site import roles
 
 WORKER_ALIVE_WINDOW = timedelta(minutes=3)
 
@@ -82,3 +96,324 @@ def scoring_task_for(case_study: CaseStudy) -> ScoringTask:
         latency_budget_ms=case_study.latency_budget_ms,
         request_rows=spec.request_rows,
     )
+
+
+# --- submissions -------------------------------------------------------------------------
+
+
+def submission_get_for_viewer(*, user, submission_uuid) -> Submission:
+    """The submission if ``user`` may see it (its candidate, an interviewer or an admin);
+    otherwise Http404, so other people's submissions are not even confirmed to exist."""
+    submission = (Submission.objects.select_related("case_study", "candidate")
+                  .filter(uuid=submission_uuid).first())
+    if submission is None or not user.is_authenticated:
+        raise Http404("No such submission.")
+    if submission.candidate_id != user.pk and not roles.is_interviewer(user):
+        raise Http404("No such submission.")
+    return submission
+
+
+def submission_current_score(*, submission: Submission) -> Score | None:
+    return (Score.objects.filter(submission=submission, is_current=True)
+            .select_related("dataset").first())
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    position: int  # 1 = next to start
+    running: int
+    workers: int
+    estimated_wait_seconds: float | None
+
+
+def submission_queue_status(*, submission: Submission) -> QueueStatus | None:
+    """Where a queued submission stands, and a rough wait from recent scoring times."""
+    if submission.status != Submission.Status.QUEUED:
+        return None
+    ahead = Submission.objects.filter(status=Submission.Status.QUEUED,
+                                      created_at__lt=submission.created_at).count()
+    running = Submission.objects.filter(status=Submission.Status.RUNNING).count()
+    workers = max(len(workers_alive()), 1)
+    recent = list(Score.objects.order_by("-created_at").values_list(
+        "scoring_seconds", flat=True)[:20])
+    estimate = None
+    if recent:
+        per_job = sum(recent) / len(recent)
+        estimate = (ahead + running + 1) * per_job / workers
+    return QueueStatus(position=ahead + 1, running=running, workers=workers,
+                       estimated_wait_seconds=estimate)
+
+
+def submissions_for_candidate(*, user, case_study: CaseStudy) -> list[Submission]:
+    """The candidate's submissions, newest first, each with ``public_primary`` (or None)."""
+    current = Score.objects.filter(submission=OuterRef("pk"), is_current=True)
+    return list(Submission.objects.filter(candidate=user, case_study=case_study)
+                .annotate(public_primary=Subquery(current.values("public_primary")[:1]))
+                .order_by("-created_at"))
+
+
+def quota_remaining(*, user, case_study: CaseStudy) -> tuple[int, int]:
+    """(remaining today, daily quota) for ``user`` on ``case_study``."""
+    from grading.services import utc_today
+
+    leaderboard = Leaderboard.objects.filter(case_study=case_study).first()
+    quota = leaderboard.daily_quota if leaderboard else Leaderboard._meta.get_field(
+        "daily_quota").default
+    used = (QuotaUsage.objects.filter(candidate=user, case_study=case_study, day=utc_today())
+            .values_list("used", flat=True).first()) or 0
+    return max(quota - used, 0), quota
+
+
+# --- leaderboards --------------------------------------------------------------------------
+
+PAGE_SIZE = 50
+EXTRA_SORTS = {
+    "latency": ("latency_p99_ms", False),
+    "size": ("artifact_bytes", False),
+    "submissions": ("submission_count", True),
+    "last": ("last_submitted_at", True),
+}
+
+
+# Column headings where the full metric name is too long for a table.
+SHORT_LABELS = {
+    "pr_auc": "PR AUC",
+    "expected_calibration_error": "ECE",
+    "calibration_ratio": "Calib. ratio",
+    "normalized_entropy": "NE",
+    "share_under_estimated": "Under-est.",
+    "p90_abs_error": "P90 |err|",
+}
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    key: str
+    label: str
+    direction: str  # higher | lower | target_one
+
+    @property
+    def short_label(self) -> str:
+        return SHORT_LABELS.get(self.key, self.label)
+
+    @property
+    def arrow(self) -> str:
+        return {"higher": "↑", "lower": "↓"}.get(self.direction, "→1")
+
+    @property
+    def better(self) -> str:
+        return {"higher": "higher is better", "lower": "lower is better"}.get(
+            self.direction, "closer to 1 is better")
+
+
+@dataclass
+class LeaderboardRow:
+    entry: LeaderboardEntry
+    rank: int
+    value: float
+    ci_low: float
+    ci_high: float
+    secondary: list[float | None]
+    rank_change: int | None = None
+    tied_with_above: bool = False
+    is_me: bool = False
+
+
+@dataclass
+class LeaderboardPage:
+    leaderboard: Leaderboard
+    case_study: CaseStudy
+    split: str
+    sort: str
+    worst_first: bool
+    primary: MetricColumn
+    secondary: list[MetricColumn]
+    rows: list[LeaderboardRow]
+    page: object
+    decimals: int
+    records: list[LeaderboardRecord]
+    baselines: list[LeaderboardEntry] = field(default_factory=list)
+    total_entries: int = 0
+
+
+def _column(key: str) -> MetricColumn:
+    metric = metrics.metric_get(key)
+    return MetricColumn(key=key, label=metric.label, direction=str(metric.direction))
+
+
+def leaderboard_get_for_viewer(*, user, slug: str) -> Leaderboard:
+    """The case study's leaderboard if ``user`` may read it: anyone when the admin made it
+    public, logged-in users otherwise (``PermissionDenied`` for anonymous readers, which
+    the view turns into a log-in redirect)."""
+    case_study = CaseStudy.objects.filter(slug=slug, is_published=True).first()
+    if case_study is None:
+        raise Http404("No such case study.")
+    leaderboard, _ = Leaderboard.objects.select_related("case_study").get_or_create(
+        case_study=case_study)
+    if not leaderboard.is_public and not user.is_authenticated:
+        raise PermissionDenied("Log in to see this leaderboard.")
+    return leaderboard
+
+
+def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
+                     sort: str = "primary", worst_first: bool = False,
+                     page_number: int | str = 1) -> LeaderboardPage:
+    """One page of the leaderboard in a constant number of queries, whatever its size.
+
+    ``split`` is "private" only once the round is closed (otherwise "public" is used).
+    Ranks are by the split's primary metric; ``sort`` may reorder by another column."""
+    case_study = leaderboard.case_study
+    if split != "private" or not leaderboard.is_closed:
+        split = "public"
+    primary = _column(case_study.primary_metric)
+    secondary = [_column(k) for k in case_study.secondary_metrics if k in metrics.METRICS
+                 and k != case_study.primary_metric]
+    sort_field = f"{split}_sort"
+    entries = leaderboard.entries.annotate(
+        rank=Window(Rank(), order_by=F(sort_field).desc()),
+        public_rank=Window(Rank(), order_by=F("public_sort").desc()),
+    )
+    keys = {c.key: c for c in secondary}
+    if sort in keys:
+        column = keys[sort]
+        value = Cast(KT(f"metrics__{split}__{sort}"), FloatField())
+        if column.direction == "target_one":
+            value = Abs(value - 1.0)
+        best_first_desc = column.direction == "higher"
+        descending = best_first_desc != worst_first
+        order = [value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)]
+    elif sort in EXTRA_SORTS:
+        name, desc = EXTRA_SORTS[sort]
+        order = [F(name).desc() if desc != worst_first else F(name).asc()]
+    else:
+        sort = "primary"
+        order = [F(sort_field).asc() if worst_first else F(sort_field).desc()]
+    entries = entries.order_by(*order, "last_submitted_at", "pk")
+    paginator = Paginator(entries, PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    page_entries = list(page.object_list)
+    # The row just above this page, for the "tied" mark on the first row.
+    above = None
+    if sort == "primary" and page.start_index() > 1:
+        above = entries[page.start_index() - 2]
+    rows = []
+    for entry in page_entries:
+        ci = ((entry.public_ci_low, entry.public_ci_high) if split == "public"
+              else (entry.private_ci_low, entry.private_ci_high))
+        row = LeaderboardRow(
+            entry=entry, rank=entry.rank,
+            value=entry.public_primary if split == "public" else entry.private_primary,
+            ci_low=ci[0], ci_high=ci[1],
+            secondary=[entry.metrics.get(split, {}).get(c.key) for c in secondary],
+            rank_change=(entry.public_rank - entry.rank) if split == "private" else None,
+            is_me=user.is_authenticated and entry.candidate_id == user.pk,
+        )
+        rows.append(row)
+    if sort == "primary" and not worst_first:
+        previous = _interval(above, split) if above is not None else None
+        for row in rows:
+            current = (row.ci_low, row.ci_high)
+            row.tied_with_above = previous is not None and _overlap(previous, current)
+            previous = current
+    return LeaderboardPage(
+        leaderboard=leaderboard, case_study=case_study, split=split, sort=sort,
+        worst_first=worst_first, primary=primary, secondary=secondary, rows=rows, page=page,
+        decimals=leaderboard.public_decimals if split == "public" else 6,
+        records=list(leaderboard.records.all()),
+        total_entries=paginator.count,
+    )
+
+
+def _interval(entry: LeaderboardEntry, split: str) -> tuple[float, float]:
+    if split == "public":
+        return entry.public_ci_low, entry.public_ci_high
+    return entry.private_ci_low, entry.private_ci_high
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+# --- one submission's results --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricLine:
+    column: MetricColumn
+    value: float
+    ci: tuple[float, float] | None
+    is_primary: bool
+
+
+@dataclass
+class SubmissionView:
+    """What the submission page shows. During a round only the public part is shown,
+    rounded, so the private part cannot be probed; after it closes, everything."""
+
+    split: str
+    decimals: int
+    lines: list[MetricLine]
+    per_slice: dict[str, float]
+    charts: list[tuple[str, str]]
+    latency_within_budget: bool
+
+
+def submission_view(*, submission: Submission, score: Score | None,
+                    leaderboard: Leaderboard) -> SubmissionView | None:
+    from grading.score_charts import score_charts
+
+    if score is None:
+        return None
+    reveal = leaderboard.is_closed
+    split = "private" if reveal else "public"
+    values = score.metrics.get(split, {})
+    primary_key = score.primary_metric
+    lines = []
+    for key in [primary_key, *[k for k in values if k != primary_key]]:
+        if key not in values or key not in metrics.METRICS:
+            continue
+        ci = None
+        if key == primary_key:
+            ci = ((score.private_ci_low, score.private_ci_high) if reveal
+                  else (score.public_ci_low, score.public_ci_high))
+        lines.append(MetricLine(column=_column(key), value=values[key], ci=ci,
+                                is_primary=key == primary_key))
+    plot_split = "all" if reveal else "public"
+    per_slice = score.per_slice.get(plot_split, {})
+    return SubmissionView(
+        split=split,
+        decimals=6 if reveal else leaderboard.public_decimals,
+        lines=lines,
+        per_slice=per_slice,
+        charts=score_charts(task_type=submission.case_study.task_type,
+                            plots=score.plots.get(plot_split, {}), per_slice=per_slice,
+                            primary_label=metrics.metric_get(primary_key).label),
+        latency_within_budget=score.latency_p99_ms <= score.latency_budget_ms,
+    )
+
+
+def leaderboard_history_chart(*, board: LeaderboardPage) -> str | None:
+    """The best public score over time as a step line, with the baselines as dashed
+    reference lines; None before the first candidate score."""
+    from grading import charts
+
+    if not board.records:
+        return None
+    start = board.records[0].achieved_at
+    span = max((timezone.now() - start).total_seconds(), 1.0)
+    unit, seconds = next((u, s) for u, s in (("days", 86400), ("hours", 3600),
+                                               ("minutes", 60), ("seconds", 1))
+                         if span >= 2 * s or s == 1)
+    points = [((r.achieved_at - start).total_seconds() / seconds, r.public_primary)
+              for r in board.records]
+    end = max(points[-1][0], span / seconds)
+    points.append((end, points[-1][1]))
+    series = [charts.Series("best candidate", points, kind="step")]
+    baselines = board.leaderboard.entries.filter(is_baseline=True).values_list(
+        "display_name", "public_primary")
+    for name, value in baselines:
+        series.append(charts.Series(f"baseline: {name}", [(0, value), (end, value)],
+                                    dashed=True))
+    return charts.line_chart(series=series, title="Best public score over time",
+                             x_label=f"{unit} since the first score",
+                             y_label=board.primary.label)

@@ -1,4 +1,8 @@
-"""Celery tasks for grading: thin wrappers that call services."""
+"""Celery tasks for grading: thin wrappers that call services.
+
+Scoring runs with late acknowledgement and requeue on worker loss (settings), so a worker
+killed mid-job gives the message back; ``services.submission_score`` makes redelivery safe.
+"""
 
 import socket
 
@@ -6,6 +10,17 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from grading import services
+
+
+@shared_task(name="grading.score_submission", acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def score_submission_task(submission_id: int) -> str:
+    return services.submission_score(submission_id=submission_id)
+
+
+@shared_task(name="grading.requeue_stuck_submissions", ignore_result=True)
+def requeue_stuck_submissions_task() -> int:
+    return len(services.submissions_requeue_stuck())
 
 
 @shared_task(name="grading.worker_heartbeat", ignore_result=True)

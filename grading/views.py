@@ -1,10 +1,17 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from grading import selectors, services
+from grading.forms import SubmissionForm
 from grading.validator import validator_zipapp
 from interviews.selectors import case_study_get_published
+from mlsd_site import roles
 
 TRAINING_FILES = {
     "train.csv": "text/csv",
@@ -40,3 +47,114 @@ def validator_download(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(body, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, slug: str) -> HttpResponse:
+    """The upload page: the form, today's quota, and the candidate's submissions."""
+    case_study = case_study_get_published(slug=slug)
+    if not roles.is_candidate(request.user):
+        raise Http404("Only candidates submit models.")
+    form = SubmissionForm(request.POST or None, request.FILES or None)
+    error = None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                submission = services.submission_create(
+                    candidate=request.user, case_study=case_study,
+                    upload=form.cleaned_data["artifact"], note=form.cleaned_data["note"])
+            except services.SubmissionRefused as refused:
+                error = refused.message
+            else:
+                if request.htmx:
+                    return HttpResponseClientRedirect(submission.get_absolute_url())
+                return redirect(submission.get_absolute_url())
+        else:
+            error = " ".join(e for errors in form.errors.values() for e in errors)
+    remaining, quota = selectors.quota_remaining(user=request.user, case_study=case_study)
+    context = {
+        "case_study": case_study,
+        "form": form,
+        "error": error,
+        "remaining": remaining,
+        "quota": quota,
+        "max_bytes": settings.MODEL_UPLOAD_MAX_BYTES,
+        "leaderboard": services.leaderboard_for(case_study),
+        "dataset": selectors.dataset_active(case_study=case_study),
+        "submissions": selectors.submissions_for_candidate(user=request.user,
+                                                           case_study=case_study),
+    }
+    status = 422 if error else 200
+    if request.htmx and request.method == "POST":
+        return render(request, "grading/submit.html#upload-form", context, status=status)
+    return render(request, "grading/submit.html", context, status=status)
+
+
+def _submission_context(request: HttpRequest, submission) -> dict:
+    score = selectors.submission_current_score(submission=submission)
+    leaderboard = services.leaderboard_for(submission.case_study)
+    return {
+        "submission": submission,
+        "case_study": submission.case_study,
+        "score": score,
+        "view": selectors.submission_view(submission=submission, score=score,
+                                          leaderboard=leaderboard),
+        "queue": selectors.submission_queue_status(submission=submission),
+        "is_owner": submission.candidate_id == request.user.pk,
+    }
+
+
+@login_required
+@require_GET
+def submission_detail(request: HttpRequest, submission_uuid: str) -> HttpResponse:
+    submission = selectors.submission_get_for_viewer(user=request.user,
+                                                     submission_uuid=submission_uuid)
+    return render(request, "grading/submission.html", _submission_context(request, submission))
+
+
+@login_required
+@require_GET
+def submission_status(request: HttpRequest, submission_uuid: str) -> HttpResponse:
+    """The live status fragment, polled by htmx; 286 stops the polling at a final state."""
+    submission = selectors.submission_get_for_viewer(user=request.user,
+                                                     submission_uuid=submission_uuid)
+    context = _submission_context(request, submission)
+    response = render(request, "grading/submission.html#submission-body", context)
+    if submission.is_final:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@login_required
+@require_POST
+def submission_pin(request: HttpRequest, submission_uuid: str) -> HttpResponse:
+    submission = selectors.submission_get_for_viewer(user=request.user,
+                                                     submission_uuid=submission_uuid)
+    if submission.candidate_id != request.user.pk:
+        raise Http404("No such submission.")
+    if request.POST.get("action") == "unpin":
+        services.submission_unpin(candidate=request.user, case_study=submission.case_study)
+    else:
+        try:
+            services.submission_pin(submission=submission)
+        except services.SubmissionRefused as refused:
+            return HttpResponse(refused.message, status=409)
+    return redirect(submission.get_absolute_url())
+
+
+@require_GET
+def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        board = selectors.leaderboard_get_for_viewer(user=request.user, slug=slug)
+    except PermissionDenied:
+        return redirect_to_login(request.get_full_path())
+    page = selectors.leaderboard_page(
+        leaderboard=board, user=request.user, split=request.GET.get("split", "public"),
+        sort=request.GET.get("sort", "primary"), worst_first=request.GET.get("order") == "worst",
+        page_number=request.GET.get("page", 1))
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "grading/leaderboard.html#leaderboard-table", {"board": page})
+    return render(request, "grading/leaderboard.html", {
+        "board": page, "case_study": board.case_study,
+        "history_chart": selectors.leaderboard_history_chart(board=page)})

@@ -182,6 +182,10 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Interviews: saves that reach the server this many seconds after the deadline are still
+# accepted (the last keystrokes in flight); later ones are refused.
+INTERVIEW_SAVE_GRACE_SECONDS = env_int("INTERVIEW_SAVE_GRACE_SECONDS", 5)
+
 # Login rate limiting (django-axes): lock an account/IP pair after repeated failures.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
@@ -218,8 +222,20 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "grading.worker_heartbeat", "schedule": 60.0},
+    "requeue-stuck-submissions": {
+        "task": "grading.requeue_stuck_submissions",
+        "schedule": float(os.environ.get("SCORING_SWEEP_SECONDS", "60")),
+    },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Scoring pipeline. A submission is tried at most SCORING_MAX_ATTEMPTS times (a worker lost
+# mid-job counts as an attempt); the sweep re-enqueues one queued for longer than
+# SCORING_QUEUED_TIMEOUT or running for longer than SCORING_RUNNING_TIMEOUT (which must
+# exceed the task's hard time limit, so a live job is never sent twice).
+SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3)
+SCORING_QUEUED_TIMEOUT = env_int("SCORING_QUEUED_TIMEOUT", 300)
+SCORING_RUNNING_TIMEOUT = env_int("SCORING_RUNNING_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60)
 
 LOGGING = {
     "version": 1,

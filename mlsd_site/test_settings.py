@@ -26,3 +26,7 @@ AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"
 # WhiteNoise warns about a missing STATIC_ROOT on every request; tests use the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+
+# Unit tests run tasks inline; the real-worker tests switch this off for their duration.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "1") == "1"
+CELERY_TASK_EAGER_PROPAGATES = True

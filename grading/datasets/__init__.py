@@ -2,7 +2,9 @@
 
 Public API::
 
-    from grading.datasets import build_dataset, dataset_spec, data_dictionary, write_training_files, CASE_SLUGS
+    from grading.datasets import (
+        CASE_SLUGS, build_dataset, data_dictionary, dataset_spec, write_training_files,
+    )
     built = build_dataset("ad-click-prediction", seed=20261129, size="default")
     built.train                 # downloadable training split (features, label, group, time)
     built.heldout_features      # the only thing a sandboxed model sees

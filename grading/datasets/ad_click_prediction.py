@@ -9,10 +9,12 @@ Generative story
 * ~50k users with a heavy-tailed activity level, a hidden click propensity
   and a hidden 6-d interest vector; most use one main device.
 * Impression = (day, hour, user, ad, slot position, device). Ads are served in
-  proportion to spend among the ads live that day; better ads win higher slots.
-* click ~ Bernoulli(sigmoid(b0 + user propensity + user x ad affinity + advertiser
-  effect + creative quality + position + hour + device + creative fatigue +
-  vertical seasonality)), b0 calibrated to a ~2 % CTR.
+  proportion to spend among the ads live that day; 15 % of impressions are
+  retargeting (an ad of one of the 3 advertisers whose site the user visited).
+  Better ads win higher slots.
+* click ~ Bernoulli(sigmoid(b0 + user propensity + user x ad affinity + retargeting
+  lift (user x advertiser) + advertiser effect + creative quality + position + hour
+  + device + creative fatigue + vertical seasonality)), b0 calibrated to ~2 % CTR.
 * Observable user history: impressions and clicks the user had before this
   impression (a pre-period count plus the running count inside the log).
 * Consequences: the user x ad affinity and the advertiser / ad effects are only
@@ -51,17 +53,39 @@ TARGET_RATE = 0.02
 K = 6
 
 CATEGORIES = (
-    "retail", "travel", "finance", "gaming", "auto", "food", "fashion", "education", "health", "tech",
-    "real_estate", "entertainment", "telecom", "sports", "beauty", "home", "insurance", "jobs", "pets", "dating",
+    "retail", "travel", "finance", "gaming", "auto", "food", "fashion",
+    "education", "health", "tech", "real_estate", "entertainment", "telecom",
+    "sports", "beauty", "home", "insurance", "jobs", "pets", "dating",
 )  # fmt: skip
 DEVICES = ("android", "ios", "desktop", "tablet")
 DEVICE_EFFECT = np.array([0.0, 0.1, -0.3, -0.1])
 POSITION_EFFECT = np.array([0.0, -0.45, -0.75, -0.95, -1.1])  # slots 1..5
+N_RETARGET = 3  # advertisers whose site each user visited
+RETARGET_SHARE = 0.15  # share of impressions that are retargeting
+RETARGET_EFFECT = 1.3  # logit lift when the ad's advertiser retargets this user
 
 SIZES = {
-    "tiny": dict(n_users=2000, n_ads=800, n_advertisers=60, train_rows=2000, heldout_rows=2000),
-    "default": dict(n_users=50000, n_ads=20000, n_advertisers=1000, train_rows=300000, heldout_rows=150000),
-    "bench": dict(n_users=300000, n_ads=100000, n_advertisers=5000, train_rows=2000000, heldout_rows=1000000),
+    "tiny": {
+        "n_users": 2000,
+        "n_ads": 800,
+        "n_advertisers": 60,
+        "train_rows": 2000,
+        "heldout_rows": 2000,
+    },
+    "default": {
+        "n_users": 80000,
+        "n_ads": 32000,
+        "n_advertisers": 1000,
+        "train_rows": 300000,
+        "heldout_rows": 150000,
+    },
+    "bench": {
+        "n_users": 500000,
+        "n_ads": 160000,
+        "n_advertisers": 5000,
+        "train_rows": 2000000,
+        "heldout_rows": 1000000,
+    },
 }
 
 SPEC = DatasetSpec(
@@ -70,14 +94,34 @@ SPEC = DatasetSpec(
     generator_version=GENERATOR_VERSION,
     feature_columns=(
         ColumnSpec("user_id", "int64", "Anonymised user id (high cardinality).", "id"),
-        ColumnSpec("ad_id", "int64", "Creative id; new ads launch every day, so some ids are unseen in train.", "id"),
+        ColumnSpec(
+            "ad_id",
+            "int64",
+            "Creative id; new ads launch every day, so some ids are unseen in train.",
+            "id",
+        ),
         ColumnSpec("advertiser_id", "int64", "Advertiser owning the ad.", "id"),
         ColumnSpec("ad_category", "string", "Advertiser vertical (20 values).", "feature"),
-        ColumnSpec("position", "int64", "Ad slot on the page, 1 (top) .. 5, decided by the auction before scoring.", "feature"),
+        ColumnSpec(
+            "position",
+            "int64",
+            "Ad slot on the page, 1 (top) .. 5, decided by the auction before scoring.",
+            "feature",
+        ),
         ColumnSpec("hour", "int64", "Local hour of the impression (0-23).", "feature"),
         ColumnSpec("device", "string", "android, ios, desktop or tablet.", "feature"),
-        ColumnSpec("user_past_impressions", "int64", "Ad impressions the user had before this one (all time).", "feature"),
-        ColumnSpec("user_past_clicks", "int64", "Ad clicks the user made before this impression (all time).", "feature"),
+        ColumnSpec(
+            "user_past_impressions",
+            "int64",
+            "Ad impressions the user had before this one (all time).",
+            "feature",
+        ),
+        ColumnSpec(
+            "user_past_clicks",
+            "int64",
+            "Ad clicks the user made before this impression (all time).",
+            "feature",
+        ),
     ),
     label_column="clicked",
     label_description="1 if the impression was clicked, else 0.",
@@ -108,7 +152,7 @@ def build(seed: int, size: str) -> BuiltDataset:
     na = p["n_advertisers"]
     adv_cat = rng.integers(0, n_cat, na)
     adv_vec = centroid[adv_cat] + rng.normal(0.0, 0.6, (na, K)) / np.sqrt(K)
-    adv_eff = rng.normal(0.0, 0.5, na)
+    adv_eff = rng.normal(0.0, 0.6, na)
     adv_size = np.exp(rng.normal(0.0, 1.2, na))
     cat_trend = rng.normal(0.0, 0.4, n_cat)
 
@@ -120,28 +164,73 @@ def build(seed: int, size: str) -> BuiltDataset:
     total_days = TRAIN_DAYS + HELDOUT_DAYS
     ad_start = rng.integers(-60, total_days, nad).astype(np.int64)
     evergreen = rng.random(nad) < 0.15
-    ad_end = np.where(evergreen, 10_000, ad_start + 10 + rng.exponential(35.0, nad).astype(np.int64))
+    ad_end = np.where(
+        evergreen, 10_000, ad_start + 10 + rng.exponential(35.0, nad).astype(np.int64)
+    )
     ad_start[evergreen] = -90
     ad_ids = (rng.permutation(nad) + 1).astype(np.int64)
     adv_ids = (rng.permutation(na) + 1).astype(np.int64)
 
     # --- users ----------------------------------------------------------------
     nu = p["n_users"]
-    u_act = np.exp(rng.normal(0.0, 1.3, nu))
+    u_act = np.exp(rng.normal(0.0, 1.7, nu))
     u_bias = rng.normal(0.0, 0.7, nu)
     u_vec = rng.normal(0.0, 1.0, (nu, K))
     u_device = sample_cdf(rng, np.array([0.45, 0.3, 0.2, 0.05]), nu)
+    # retargeting: each user visited 3 advertisers' sites; those advertisers bid on the user
+    u_retarget = sample_cdf(rng, adv_size, nu * N_RETARGET).reshape(nu, N_RETARGET)
     user_ids = (rng.permutation(nu) + 1).astype(np.int64)
 
     # --- impressions ------------------------------------------------------------
     n_tr, n_ho = p["train_rows"], p["heldout_rows"]
-    day = np.concatenate([day_uniform(rng, n_tr, heldout=False), day_uniform(rng, n_ho, heldout=True)])
+    day = np.concatenate(
+        [day_uniform(rng, n_tr, heldout=False), day_uniform(rng, n_ho, heldout=True)]
+    )
     n = len(day)
-    hour_w = np.array([0.5, 0.3, 0.2, 0.2, 0.2, 0.4, 0.8, 1.4, 1.8, 1.8, 1.7, 1.7, 2, 1.9, 1.7, 1.7, 1.8, 2, 2.3, 2.6, 2.8, 2.6, 1.8, 1])
+    hour_w = np.array(
+        [
+            0.5,
+            0.3,
+            0.2,
+            0.2,
+            0.2,
+            0.4,
+            0.8,
+            1.4,
+            1.8,
+            1.8,
+            1.7,
+            1.7,
+            2,
+            1.9,
+            1.7,
+            1.7,
+            1.8,
+            2,
+            2.3,
+            2.6,
+            2.8,
+            2.6,
+            1.8,
+            1,
+        ]
+    )
     hour = sample_cdf(rng, hour_w, n)
     sec = rng.integers(0, 3600, n)
     user = sample_cdf(rng, u_act, n)
     ad = sample_available(rng, ad_spend, ad_start, ad_end, day)
+    # a share of impressions are retargeting: an ad of one of the user's visited advertisers
+    by_adv = np.argsort(ad_adv, kind="stable")
+    adv_end = np.searchsorted(ad_adv[by_adv], np.arange(na), side="right")
+    adv_begin = np.r_[0, adv_end[:-1]]
+    rt = np.flatnonzero(rng.random(n) < RETARGET_SHARE)
+    r_adv = u_retarget[user[rt], rng.integers(0, N_RETARGET, len(rt))]
+    n_ads = adv_end[r_adv] - adv_begin[r_adv]
+    cand = by_adv[
+        np.minimum(adv_begin[r_adv] + (rng.random(len(rt)) * n_ads).astype(np.int64), nad - 1)
+    ]
+    ok = (n_ads > 0) & (ad_start[cand] <= day[rt]) & (ad_end[cand] > day[rt])
+    ad[rt[ok]] = cand[ok]
     device = np.where(rng.random(n) < 0.85, u_device[user], rng.integers(0, len(DEVICES), n))
     # auction: better creatives / bigger spend win higher slots
     slot_score = 0.8 * ad_quality[ad] + 0.3 * np.log(ad_spend[ad]) + rng.normal(0.0, 1.0, n)
@@ -152,9 +241,11 @@ def build(seed: int, size: str) -> BuiltDataset:
     t = day / float(total_days)
     adv = ad_adv[ad]
     affinity = np.einsum("ij,ij->i", u_vec[user], ad_vec[ad]) * 1.1
+    retargeted = (u_retarget[user] == ad_adv[ad][:, None]).any(axis=1)
     logit = (
         u_bias[user]
         + affinity
+        + RETARGET_EFFECT * retargeted
         + adv_eff[adv]
         + ad_quality[ad]
         + POSITION_EFFECT[position - 1]

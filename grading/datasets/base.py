@@ -145,7 +145,9 @@ class DatasetSpec:
     def meta_columns(self) -> tuple[str, ...]:
         """Server-side held-out columns that are neither features nor the label."""
         feats = set(self.feature_names)
-        return tuple(c.name for c in self.train_column_specs if c.role != "label" and c.name not in feats)
+        return tuple(
+            c.name for c in self.train_column_specs if c.role != "label" and c.name not in feats
+        )
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.train_column_specs:
@@ -197,10 +199,14 @@ def _crc(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
-def make_rng(case_slug: str, version: int, seed: int, size: str, stream: str) -> np.random.Generator:
+def make_rng(
+    case_slug: str, version: int, seed: int, size: str, stream: str
+) -> np.random.Generator:
     """Independent, reproducible generator for one named stream of one build."""
     size_index = SIZES.index(size) if size in SIZES else _crc(size)
-    ss = np.random.SeedSequence([int(seed), int(version), _crc(case_slug), size_index, _crc(stream)])
+    ss = np.random.SeedSequence(
+        [int(seed), int(version), _crc(case_slug), size_index, _crc(stream)]
+    )
     return np.random.default_rng(ss)
 
 
@@ -290,7 +296,9 @@ def group_starts(sizes: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
 
 
-def rank_within_groups(group_index: np.ndarray, score: np.ndarray, descending: bool = True) -> np.ndarray:
+def rank_within_groups(
+    group_index: np.ndarray, score: np.ndarray, descending: bool = True
+) -> np.ndarray:
     """1-based rank of each row inside its (contiguous or not) group by score."""
     key = -score if descending else score
     order = np.lexsort((key, group_index))
@@ -349,7 +357,9 @@ def _to_frame(spec: DatasetSpec, columns: dict[str, np.ndarray]) -> pd.DataFrame
     return pd.DataFrame(data)
 
 
-def assemble(spec: DatasetSpec, seed: int, size: str, columns: dict[str, np.ndarray]) -> BuiltDataset:
+def assemble(
+    spec: DatasetSpec, seed: int, size: str, columns: dict[str, np.ndarray]
+) -> BuiltDataset:
     """Split a full simulated log into train / held-out and attach all metadata.
 
     ``columns`` maps every train column (features, extras, label) to an array.
@@ -363,8 +373,9 @@ def assemble(spec: DatasetSpec, seed: int, size: str, columns: dict[str, np.ndar
     if spec.group_column is not None:
         g = np.asarray(columns[spec.group_column])
         block = np.cumsum(np.r_[True, g[1:] != g[:-1]])  # contiguous run id
-        block_day = day  # constant within a block by construction
-        order = np.lexsort((rng.random(n), block, block_day))
+        # day is constant within a block by construction: sort by day, keep blocks
+        # contiguous, shuffle rows inside each block
+        order = np.lexsort((rng.random(n), block, day))
     else:
         order = np.argsort(day, kind="stable")
     frame = _to_frame(spec, {k: np.asarray(v)[order] for k, v in columns.items()})
@@ -401,7 +412,9 @@ def assemble(spec: DatasetSpec, seed: int, size: str, columns: dict[str, np.ndar
 def public_mask(spec: DatasetSpec, seed: int, n_rows: int, groups: np.ndarray | None) -> np.ndarray:
     """~30 % public rows; fixed per (case, version, seed). Grouped tasks split by group."""
     rng = np.random.default_rng(
-        np.random.SeedSequence([int(seed), spec.generator_version, _crc(spec.case_slug), _crc("public-mask")])
+        np.random.SeedSequence(
+            [int(seed), spec.generator_version, _crc(spec.case_slug), _crc("public-mask")]
+        )
     )
     if groups is None:
         mask = np.zeros(n_rows, dtype=bool)
@@ -417,7 +430,9 @@ def public_mask(spec: DatasetSpec, seed: int, n_rows: int, groups: np.ndarray | 
 # ---------------------------------------------------------------------------
 def _hash_values(h, name: str, values) -> None:
     if isinstance(values, pd.Series):
-        if pd.api.types.is_numeric_dtype(values.dtype) and not isinstance(values.dtype, pd.CategoricalDtype):
+        if pd.api.types.is_numeric_dtype(values.dtype) and not isinstance(
+            values.dtype, pd.CategoricalDtype
+        ):
             values = values.to_numpy()
         else:
             values = values.to_numpy(dtype=object)
@@ -444,7 +459,9 @@ def compute_fingerprint(built: BuiltDataset) -> str:
     """
     h = hashlib.sha256()
     s = built.spec
-    h.update(f"mlsd-dataset|{s.case_slug}|v{s.generator_version}|seed{built.seed}|{built.size}".encode())
+    h.update(
+        f"mlsd-dataset|{s.case_slug}|v{s.generator_version}|seed{built.seed}|{built.size}".encode()
+    )
     for part, frame in (("train", built.train), ("heldout_features", built.heldout_features)):
         h.update(f"#{part}".encode())
         for col in frame.columns:
@@ -484,7 +501,9 @@ def data_dictionary_markdown(spec: DatasetSpec) -> str:
         spec.summary,
         "",
         f"* task type: `{spec.task_type}`; label: `{spec.label_column}` - {spec.label_description}",
-        f"* group column (per-group metrics): `{spec.group_column}`" if spec.group_column else "* ungrouped rows",
+        f"* group column (per-group metrics): `{spec.group_column}`"
+        if spec.group_column
+        else "* ungrouped rows",
         f"* typical inference request: {spec.request_rows} row(s)",
         f"* time: `{TIME_COLUMN}` - {TIME_COLUMN_SPEC_DESCRIPTION}",
         "* model inputs (in this order): " + ", ".join(f"`{n}`" for n in spec.feature_names),
@@ -494,7 +513,10 @@ def data_dictionary_markdown(spec: DatasetSpec) -> str:
     ]
     for d in data_dictionary_for(spec):
         desc = d["description"].replace("|", "\\|")
-        lines.append(f"| `{d['name']}` | {d['dtype']} | {d['role']} | {'yes' if d['model_input'] else 'no'} | {desc} |")
+        lines.append(
+            f"| `{d['name']}` | {d['dtype']} | {d['role']} | "
+            f"{'yes' if d['model_input'] else 'no'} | {desc} |"
+        )
     return "\n".join(lines) + "\n"
 
 

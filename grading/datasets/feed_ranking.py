@@ -54,9 +54,9 @@ DEVICE_EFFECT = np.array([0.0, 0.1, -0.25])
 N_CONN = 40
 
 SIZES = {
-    "tiny": dict(n_users=400, train_sessions=70, heldout_sessions=70),
-    "default": dict(n_users=20000, train_sessions=10000, heldout_sessions=3300),
-    "bench": dict(n_users=150000, train_sessions=70000, heldout_sessions=34000),
+    "tiny": {"n_users": 400, "train_sessions": 70, "heldout_sessions": 70},
+    "default": {"n_users": 20000, "train_sessions": 10000, "heldout_sessions": 3300},
+    "bench": {"n_users": 150000, "train_sessions": 70000, "heldout_sessions": 34000},
 }
 
 SPEC = DatasetSpec(
@@ -65,16 +65,41 @@ SPEC = DatasetSpec(
     generator_version=GENERATOR_VERSION,
     feature_columns=(
         ColumnSpec("viewer_id", "int64", "Id of the user viewing the feed.", "id"),
-        ColumnSpec("author_id", "int64", "Id of the post's author (a connection of the viewer).", "id"),
-        ColumnSpec("activity_type", "string", "Kind of story: photo, video, status, link, share, comment, like.", "feature"),
-        ColumnSpec("connection_strength", "float32", "Strength of the viewer-author tie in [0, 1] (mutual friends, messaging).", "feature"),
-        ColumnSpec("post_age_hours", "float32", "Hours since the post was created, at session time.", "feature"),
         ColumnSpec(
-            "viewer_author_affinity", "float32",
-            "Viewer's smoothed engagement rate on this author's posts over the last 30 days, in [0, 1].", "feature",
+            "author_id", "int64", "Id of the post's author (a connection of the viewer).", "id"
         ),
-        ColumnSpec("author_followers", "float32", "Author's follower count.", "feature"),
-        ColumnSpec("post_reactions", "float32", "Reactions the post has received so far (all viewers).", "feature"),
+        ColumnSpec(
+            "activity_type",
+            "string",
+            "Kind of story: photo, video, status, link, share, comment, like.",
+            "feature",
+        ),
+        ColumnSpec(
+            "connection_strength",
+            "float32",
+            "Strength of the viewer-author tie in [0, 1] (mutual friends, messaging).",
+            "feature",
+        ),
+        ColumnSpec(
+            "post_age_hours",
+            "float32",
+            "Hours since the post was created, at session time.",
+            "feature",
+        ),
+        ColumnSpec(
+            "viewer_author_affinity",
+            "float32",
+            "Viewer's smoothed engagement rate on this author's posts over the last 30 days, "
+            "in [0, 1].",
+            "feature",
+        ),
+        ColumnSpec("author_followers", "int64", "Author's follower count.", "feature"),
+        ColumnSpec(
+            "post_reactions",
+            "int64",
+            "Reactions the post has received so far (all viewers).",
+            "feature",
+        ),
         ColumnSpec("hour", "int64", "Local hour of the session (0-23).", "feature"),
         ColumnSpec("device", "string", "Device of the session: android, ios, web.", "feature"),
     ),
@@ -87,9 +112,12 @@ SPEC = DatasetSpec(
     extra_train_columns=(
         time_column_spec(),
         ColumnSpec(
-            "session_id", "int64",
-            "Feed session (one viewer, one visit); groups 10-50 posts for per-session ranking metrics. "
-            "Not a model input.", "group",
+            "session_id",
+            "int64",
+            "Feed session (one viewer, one visit); groups 10-50 posts for per-session "
+            "ranking metrics. "
+            "Not a model input.",
+            "group",
         ),
     ),
     summary=(
@@ -132,11 +160,40 @@ def build(seed: int, size: str) -> BuiltDataset:
 
     # --- sessions -----------------------------------------------------------
     n_tr, n_ho = p["train_sessions"], p["heldout_sessions"]
-    s_day = np.concatenate([day_uniform(rng, n_tr, heldout=False), day_uniform(rng, n_ho, heldout=True)])
+    s_day = np.concatenate(
+        [day_uniform(rng, n_tr, heldout=False), day_uniform(rng, n_ho, heldout=True)]
+    )
     s_day = np.sort(s_day)
     ns = len(s_day)
     s_user = sample_cdf(rng, u_activity, ns)
-    hour_w = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 3, 2.5, 2.5, 3, 2.5, 2, 2, 2.2, 2.5, 3, 3.5, 4, 4, 3, 2])
+    hour_w = np.array(
+        [
+            1,
+            0.6,
+            0.4,
+            0.3,
+            0.3,
+            0.5,
+            1,
+            2,
+            3,
+            3,
+            2.5,
+            2.5,
+            3,
+            2.5,
+            2,
+            2,
+            2.2,
+            2.5,
+            3,
+            3.5,
+            4,
+            4,
+            3,
+            2,
+        ]
+    )
     s_hour = sample_cdf(rng, hour_w, ns)
     s_device = np.where(rng.random(ns) < 0.85, u_device[s_user], rng.integers(0, len(DEVICES), ns))
     s_size = rng.integers(10, 51, ns)
@@ -191,8 +248,8 @@ def build(seed: int, size: str) -> BuiltDataset:
         "connection_strength": round32(strength[v, c], 4),
         "post_age_hours": round32(age, 2),
         "viewer_author_affinity": round32(affinity_obs[v, c], 4),
-        "author_followers": np.round(followers[a]).astype(np.float32),
-        "post_reactions": reactions.astype(np.float32),
+        "author_followers": np.round(followers[a]).astype(np.int64),
+        "post_reactions": reactions.astype(np.int64),
         "hour": s_hour[row_s],
         "device": strings(DEVICES, s_device[row_s]),
         "clicked": clicked,
@@ -200,7 +257,9 @@ def build(seed: int, size: str) -> BuiltDataset:
     return assemble(SPEC, seed, size, columns)
 
 
-def _row_search(edge_cdf: np.ndarray, v: np.ndarray, r: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+def _row_search(
+    edge_cdf: np.ndarray, v: np.ndarray, r: np.ndarray, chunk: int = 200_000
+) -> np.ndarray:
     """Per-row inverse-cdf over the viewer's connections, in chunks (bounded memory)."""
     out = np.empty(len(v), dtype=np.int64)
     for s in range(0, len(v), chunk):

@@ -46,9 +46,9 @@ CENTER = (52.52, 13.405)
 KM_PER_DEG_LAT = 111.32
 
 SIZES = {
-    "tiny": dict(n_stores=60, train_rows=2000, heldout_rows=2000),
-    "default": dict(n_stores=800, train_rows=200000, heldout_rows=100000),
-    "bench": dict(n_stores=3000, train_rows=2000000, heldout_rows=1000000),
+    "tiny": {"n_stores": 60, "train_rows": 2000, "heldout_rows": 2000},
+    "default": {"n_stores": 800, "train_rows": 200000, "heldout_rows": 100000},
+    "bench": {"n_stores": 3000, "train_rows": 2000000, "heldout_rows": 1000000},
 }
 
 SPEC = DatasetSpec(
@@ -56,7 +56,12 @@ SPEC = DatasetSpec(
     task_type="regression",
     generator_version=GENERATOR_VERSION,
     feature_columns=(
-        ColumnSpec("store_id", "int64", "Restaurant id; a few stores open during the period (unseen in train).", "id"),
+        ColumnSpec(
+            "store_id",
+            "int64",
+            "Restaurant id; a few stores open during the period (unseen in train).",
+            "id",
+        ),
         ColumnSpec("store_lat", "float32", "Store latitude (degrees).", "feature"),
         ColumnSpec("store_lng", "float32", "Store longitude (degrees).", "feature"),
         ColumnSpec("customer_lat", "float32", "Delivery address latitude (degrees).", "feature"),
@@ -65,8 +70,18 @@ SPEC = DatasetSpec(
         ColumnSpec("order_subtotal", "float32", "Order value before fees (EUR).", "feature"),
         ColumnSpec("hour", "int64", "Local hour the order was placed (0-23).", "feature"),
         ColumnSpec("day_of_week", "int64", "0 = Monday .. 6 = Sunday.", "feature"),
-        ColumnSpec("store_busy_orders", "int64", "Orders already in the store's queue when this one was placed.", "feature"),
-        ColumnSpec("couriers_available", "int64", "Idle couriers within 3 km of the store at order time.", "feature"),
+        ColumnSpec(
+            "store_busy_orders",
+            "int64",
+            "Orders already in the store's queue when this one was placed.",
+            "feature",
+        ),
+        ColumnSpec(
+            "couriers_available",
+            "int64",
+            "Idle couriers within 3 km of the store at order time.",
+            "feature",
+        ),
     ),
     label_column="delivery_minutes",
     label_description="Minutes from order placement to hand-off at the customer's door.",
@@ -75,7 +90,10 @@ SPEC = DatasetSpec(
     label_dtype="float32",
     primary_metric="rmse",
     extra_train_columns=(time_column_spec(),),
-    summary="Food orders with store, customer location, basket and load signals; predict the delivery time in minutes.",
+    summary=(
+        "Food orders with store, customer location, basket and load signals; "
+        "predict the delivery time in minutes."
+    ),
 )
 
 
@@ -105,7 +123,9 @@ def build(seed: int, size: str) -> BuiltDataset:
 
     # --- stores -------------------------------------------------------------------
     ns = p["n_stores"]
-    districts = np.array([[0.0, 0.0], [-3.5, 2.0], [3.0, 3.0], [2.5, -3.0], [-4.0, -3.5]])  # km (east, north)
+    districts = np.array(
+        [[0.0, 0.0], [-3.5, 2.0], [3.0, 3.0], [2.5, -3.0], [-4.0, -3.5]]
+    )  # km (east, north)
     s_district = sample_cdf(rng, np.array([0.35, 0.2, 0.2, 0.15, 0.1]), ns)
     s_xy = districts[s_district] + rng.normal(0.0, 1.3, (ns, 2))
     s_prep = np.exp(rng.normal(np.log(11.0), 0.3, ns))
@@ -117,7 +137,9 @@ def build(seed: int, size: str) -> BuiltDataset:
 
     # --- orders -------------------------------------------------------------------
     n_tr, n_ho = p["train_rows"], p["heldout_rows"]
-    day = np.concatenate([day_uniform(rng, n_tr, heldout=False), day_uniform(rng, n_ho, heldout=True)])
+    day = np.concatenate(
+        [day_uniform(rng, n_tr, heldout=False), day_uniform(rng, n_ho, heldout=True)]
+    )
     n = len(day)
     t = day / float(total_days)
     # hour with a dinner peak drifting from 18.6h to 19.6h across the 12 weeks
@@ -149,14 +171,29 @@ def build(seed: int, size: str) -> BuiltDataset:
 
     hours_f = hour + 0.5
     dinner_peak = 18.6 + t * 12.0 / 11.0
-    meal = np.exp(-0.5 * ((hours_f - 12.6) / 1.1) ** 2) + 1.3 * np.exp(-0.5 * ((hours_f - dinner_peak) / 1.4) ** 2)
+    meal = np.exp(-0.5 * ((hours_f - 12.6) / 1.1) ** 2) + 1.3 * np.exp(
+        -0.5 * ((hours_f - dinner_peak) / 1.4) ** 2
+    )
     busy = rng.poisson(s_pop[store] * (0.5 + 3.0 * meal) * np.where(weekend, 1.2, 1.0))
     couriers = rng.poisson(np.clip(6.0 - 2.5 * meal + 0.5 * np.sqrt(s_pop[store]), 0.5, None))
 
-    prep = s_prep[store] + 0.9 * items + 1.1 * busy + 4.0 * meal * s_rush_sens[store] + rng.normal(0.0, 1.5, n)
+    prep = (
+        s_prep[store]
+        + 0.9 * items
+        + 1.1 * busy
+        + 4.0 * meal * s_rush_sens[store]
+        + rng.normal(0.0, 1.5, n)
+    )
     wait = np.maximum(0.0, rng.normal(4.0 - 0.6 * couriers, 1.5))
-    rush_traffic = np.exp(-0.5 * ((hours_f - 8.3) / 1.0) ** 2) + np.exp(-0.5 * ((hours_f - 17.8) / 1.3) ** 2)
-    speed = 24.0 * (1.0 - 0.35 * rush_traffic * np.where(weekend, 0.4, 1.0)) * (1.0 - 0.06 * t) * np.where(weekend, 1.08, 1.0)
+    rush_traffic = np.exp(-0.5 * ((hours_f - 8.3) / 1.0) ** 2) + np.exp(
+        -0.5 * ((hours_f - 17.8) / 1.3) ** 2
+    )
+    speed = (
+        24.0
+        * (1.0 - 0.35 * rush_traffic * np.where(weekend, 0.4, 1.0))
+        * (1.0 - 0.06 * t)
+        * np.where(weekend, 1.08, 1.0)
+    )
     drive = 60.0 * hav * s_detour[store] * rng.uniform(0.95, 1.2, n) / speed
     dropoff = 2.0 + rng.exponential(2.5, n)
     minutes = (prep + wait + drive + dropoff) * np.exp(rng.normal(0.0, 0.07, n))
@@ -185,5 +222,8 @@ def build(seed: int, size: str) -> BuiltDataset:
 
 def _haversine(lat1, lng1, lat2, lng2):
     r = np.pi / 180.0
-    a = np.sin((lat2 - lat1) * r / 2) ** 2 + np.cos(lat1 * r) * np.cos(lat2 * r) * np.sin((lng2 - lng1) * r / 2) ** 2
+    a = (
+        np.sin((lat2 - lat1) * r / 2) ** 2
+        + np.cos(lat1 * r) * np.cos(lat2 * r) * np.sin((lng2 - lng1) * r / 2) ** 2
+    )
     return 2 * 6371.0088 * np.arcsin(np.sqrt(a))

@@ -10,7 +10,13 @@ import time
 from pathlib import Path
 from types import ModuleType
 
-from . import ad_click_prediction, feed_ranking, food_delivery_time, rental_search_ranking, video_recommendation
+from . import (
+    ad_click_prediction,
+    feed_ranking,
+    food_delivery_time,
+    rental_search_ranking,
+    video_recommendation,
+)
 from .base import (
     DEFAULT_SEED,
     SIZES,
@@ -23,7 +29,13 @@ from .base import write_training_files as _write_training_files
 
 _MODULES: dict[str, ModuleType] = {
     m.CASE_SLUG: m
-    for m in (video_recommendation, feed_ranking, ad_click_prediction, rental_search_ranking, food_delivery_time)
+    for m in (
+        video_recommendation,
+        feed_ranking,
+        ad_click_prediction,
+        rental_search_ranking,
+        food_delivery_time,
+    )
 }
 
 CASE_SLUGS: tuple[str, ...] = (
@@ -42,14 +54,18 @@ def _module(case_slug: str) -> ModuleType:
     try:
         return _MODULES[case_slug]
     except KeyError:
-        raise KeyError(f"unknown case study {case_slug!r}; known: {', '.join(CASE_SLUGS)}") from None
+        raise KeyError(
+            f"unknown case study {case_slug!r}; known: {', '.join(CASE_SLUGS)}"
+        ) from None
 
 
 def dataset_spec(case_slug: str) -> DatasetSpec:
     return _module(case_slug).SPEC
 
 
-def build_dataset(case_slug: str, *, seed: int = DEFAULT_SEED, size: str = "default") -> BuiltDataset:
+def build_dataset(
+    case_slug: str, *, seed: int = DEFAULT_SEED, size: str = "default"
+) -> BuiltDataset:
     """Build train + held-out for one case. Sizes: "tiny", "default", "bench"."""
     module = _module(case_slug)
     check_size(size)

@@ -60,9 +60,9 @@ ROOM_MIX = np.array([0.6, 0.3, 0.03, 0.07])
 ROOM_PRICE = np.array([1.0, 0.55, 0.3, 0.9])
 
 SIZES = {
-    "tiny": dict(n_listings=800, train_searches=57, heldout_searches=57),
-    "default": dict(n_listings=8000, train_searches=6000, heldout_searches=2900),
-    "bench": dict(n_listings=40000, train_searches=45000, heldout_searches=29000),
+    "tiny": {"n_listings": 800, "train_searches": 57, "heldout_searches": 57},
+    "default": {"n_listings": 8000, "train_searches": 6000, "heldout_searches": 2900},
+    "bench": {"n_listings": 40000, "train_searches": 45000, "heldout_searches": 29000},
 }
 
 SPEC = DatasetSpec(
@@ -70,14 +70,44 @@ SPEC = DatasetSpec(
     task_type="ranking",
     generator_version=GENERATOR_VERSION,
     feature_columns=(
-        ColumnSpec("listing_id", "int64", "Listing id; new listings join over time, so some ids are unseen in train.", "id"),
-        ColumnSpec("room_type", "string", "entire_home, private_room, shared_room or hotel_room.", "feature"),
+        ColumnSpec(
+            "listing_id",
+            "int64",
+            "Listing id; new listings join over time, so some ids are unseen in train.",
+            "id",
+        ),
+        ColumnSpec(
+            "room_type",
+            "string",
+            "entire_home, private_room, shared_room or hotel_room.",
+            "feature",
+        ),
         ColumnSpec("accommodates", "int64", "Maximum number of guests.", "feature"),
-        ColumnSpec("price_per_night", "float32", "Nightly price quoted for this search's dates (EUR).", "feature"),
-        ColumnSpec("price_rel_search", "float32", "price_per_night / mean price of the listings returned for this search.", "feature"),
-        ColumnSpec("rating", "float32", "Average guest rating (1-5); 0 when the listing has no reviews yet.", "feature"),
+        ColumnSpec(
+            "price_per_night",
+            "float32",
+            "Nightly price quoted for this search's dates (EUR).",
+            "feature",
+        ),
+        ColumnSpec(
+            "price_rel_search",
+            "float32",
+            "price_per_night / mean price of the listings returned for this search.",
+            "feature",
+        ),
+        ColumnSpec(
+            "rating",
+            "float32",
+            "Average guest rating (1-5); 0 when the listing has no reviews yet.",
+            "feature",
+        ),
         ColumnSpec("review_count", "int64", "Number of reviews at search time.", "feature"),
-        ColumnSpec("distance_km", "float32", "Distance from the listing to the searched destination (km).", "feature"),
+        ColumnSpec(
+            "distance_km",
+            "float32",
+            "Distance from the listing to the searched destination (km).",
+            "feature",
+        ),
         ColumnSpec("guests", "int64", "Guests in the search.", "feature"),
         ColumnSpec("nights", "int64", "Nights in the search.", "feature"),
         ColumnSpec("lead_days", "int64", "Days between the search and check-in.", "feature"),
@@ -90,16 +120,24 @@ SPEC = DatasetSpec(
     primary_metric="ndcg_at_10",
     extra_train_columns=(
         time_column_spec(),
-        ColumnSpec("search_id", "int64", "Search (one query, 20-50 results); the ranking group. Not a model input.", "group"),
         ColumnSpec(
-            "position", "int64",
-            "1-based rank at which the logged production ranker DISPLAYED the listing. Training only: useful to model "
-            "position bias (clicks fall with position), but not a serving-time input because the new model decides the order.",
+            "search_id",
+            "int64",
+            "Search (one query, 20-50 results); the ranking group. Not a model input.",
+            "group",
+        ),
+        ColumnSpec(
+            "position",
+            "int64",
+            "1-based rank at which the logged production ranker DISPLAYED the listing. "
+            "Training only: useful to model position bias (clicks fall with position), "
+            "but not a serving-time input because the new model decides the order.",
             "train_only",
         ),
     ),
     summary=(
-        "Listings returned for a stay search (20-50 per search); rank them so that booked and clicked "
+        "Listings returned for a stay search (20-50 per search); rank them so that "
+        "booked and clicked "
         "listings come first. Graded labels, per-search NDCG."
     ),
 )
@@ -127,11 +165,20 @@ def build(seed: int, size: str) -> BuiltDataset:
     l_acc = np.where(l_room == 0, rng.integers(2, 9, nl), rng.integers(1, 4, nl)).astype(np.int64)
     l_quality = rng.normal(0.0, 0.7, nl)
     l_base_price = (
-        60.0 * ROOM_PRICE[l_room] * (1 + 0.18 * (l_acc - 2)).clip(0.6) * np.exp(0.5 * hood_des[l_hood] + 0.15 * l_quality + rng.normal(0.0, 0.3, nl))
+        60.0
+        * ROOM_PRICE[l_room]
+        * (1 + 0.18 * (l_acc - 2)).clip(0.6)
+        * np.exp(0.5 * hood_des[l_hood] + 0.15 * l_quality + rng.normal(0.0, 0.3, nl))
     )
-    l_start = np.where(rng.random(nl) < 0.85, -rng.integers(30, 1500, nl), rng.integers(0, total_days, nl)).astype(np.int64)
+    l_start = np.where(
+        rng.random(nl) < 0.85, -rng.integers(30, 1500, nl), rng.integers(0, total_days, nl)
+    ).astype(np.int64)
     l_rev_rate = np.exp(rng.normal(-2.5, 0.8, nl) + 0.3 * l_quality)  # reviews per day
-    l_rating_true = np.clip(4.6 + 0.18 * (0.45 * l_quality / 0.7 + np.sqrt(1 - 0.45**2) * rng.normal(0.0, 1.0, nl)), 3.0, 5.0)
+    l_rating_true = np.clip(
+        4.6 + 0.18 * (0.45 * l_quality / 0.7 + np.sqrt(1 - 0.45**2) * rng.normal(0.0, 1.0, nl)),
+        3.0,
+        5.0,
+    )
     listing_ids = (rng.permutation(nl) + 1).astype(np.int64)
     # listings sorted by hood for in-hood retrieval
     by_hood = np.argsort(l_hood, kind="stable")
@@ -140,7 +187,11 @@ def build(seed: int, size: str) -> BuiltDataset:
 
     # --- searches -----------------------------------------------------------------
     n_tr, n_ho = p["train_searches"], p["heldout_searches"]
-    s_day = np.sort(np.concatenate([day_uniform(rng, n_tr, heldout=False), day_uniform(rng, n_ho, heldout=True)]))
+    s_day = np.sort(
+        np.concatenate(
+            [day_uniform(rng, n_tr, heldout=False), day_uniform(rng, n_ho, heldout=True)]
+        )
+    )
     ns = len(s_day)
     s_hood = sample_cdf(rng, hood_pop, ns)
     s_xy = hood_xy[s_hood] + rng.normal(0.0, 0.5, (ns, 2))
@@ -151,14 +202,17 @@ def build(seed: int, size: str) -> BuiltDataset:
     s_size = rng.integers(20, 51, ns)
     search_ids = np.arange(1, ns + 1, dtype=np.int64)
 
-    # retrieve 15 spare candidates per search, drop duplicates, keep the first s_size
-    row_s = np.repeat(np.arange(ns), s_size + 15)
+    # retrieve 40 spare candidates per search, drop duplicates, keep the first s_size
+    row_s = np.repeat(np.arange(ns), s_size + 40)
     n = len(row_s)
     day = s_day[row_s]
 
     def draw(rng_, rows):
         m = len(rows)
-        h = np.where(rng_.random(m) < 0.8, s_hood[row_s[rows]], sample_cdf(rng_, hood_pop, m))
+        h = s_hood[row_s[rows]]
+        # mostly the destination neighbourhood; small neighbourhoods borrow more from elsewhere
+        p_in = 0.8 * np.minimum(1.0, (hood_end[h] - hood_start[h]) / 150.0)
+        h = np.where(rng_.random(m) < p_in, h, sample_cdf(rng_, hood_pop, m))
         size_h = hood_end[h] - hood_start[h]
         h = np.where(size_h > 0, h, l_hood[by_hood[0]])
         pos = hood_start[h] + (rng_.random(m) * (hood_end[h] - hood_start[h])).astype(np.int64)
@@ -176,13 +230,20 @@ def build(seed: int, size: str) -> BuiltDataset:
     row_s, lst, day = row_s[keep], lst[keep], day[keep]
     slot = np.arange(len(row_s)) - np.searchsorted(row_s, row_s)  # index inside the search
     keep = slot < s_size[row_s]
+    # guarantee 20-50 results: a search that found fewer than 20 distinct listings is dropped
+    keep &= np.bincount(row_s[keep], minlength=ns)[row_s] >= 20
     row_s, lst, day = row_s[keep], lst[keep], day[keep]
     n = len(lst)
 
     # --- features -------------------------------------------------------------------
     t = day / float(total_days)
     season = 1.0 + 0.25 * t + 0.05 * np.sin(2 * np.pi * day / 7.0)
-    price = l_base_price[lst] * season * np.exp(rng.normal(0.0, 0.08, n)) * np.where(s_lead[row_s] < 3, 0.93, 1.0)
+    price = (
+        l_base_price[lst]
+        * season
+        * np.exp(rng.normal(0.0, 0.08, n))
+        * np.where(s_lead[row_s] < 3, 0.93, 1.0)
+    )
     price = np.round(price, 2)
     sum_price = np.bincount(row_s, weights=price, minlength=ns)
     cnt = np.bincount(row_s, minlength=ns)
@@ -214,7 +275,8 @@ def build(seed: int, size: str) -> BuiltDataset:
         + 0.5 * hood_des[l_hood[lst]]
         + rng.normal(0.0, 0.3, n)
     )
-    # the production ranker sees the observable part of attractiveness and ~1/3 of the hidden quality
+    # the production ranker sees the observable part of attractiveness and ~1/3 of the
+    # hidden quality
     ranker = 0.6 * (attract - l_quality[lst]) + 0.35 * l_quality[lst] + rng.normal(0.0, 0.6, n)
     position = rank_within_groups(row_s, ranker)
     examine = position.astype(np.float64) ** -0.7
@@ -227,7 +289,9 @@ def build(seed: int, size: str) -> BuiltDataset:
     searches_with_click = np.bincount(row_s, weights=clicked, minlength=ns) > 0
     best_util = np.full(ns, -np.inf)
     np.maximum.at(best_util, row_s, util)
-    book_search = searches_with_click & (rng.random(ns) < sigmoid(0.8 * np.where(np.isfinite(best_util), best_util, 0.0) - 1.3))
+    book_search = searches_with_click & (
+        rng.random(ns) < sigmoid(0.8 * np.where(np.isfinite(best_util), best_util, 0.0) - 1.3)
+    )
     booked = clicked & (best_rank == 1) & book_search[row_s]
     relevance = clicked.astype(np.int64) + booked.astype(np.int64)
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (
+    HELDOUT_DAYS,
     TIME_COLUMN,
     TRAIN_DAYS,
-    HELDOUT_DAYS,
     BuiltDataset,
     ColumnSpec,
     DatasetSpec,
@@ -37,13 +37,13 @@ from .base import (
     calibrate_intercept,
     check_size,
     day_uniform,
+    dedupe_within_groups,
     make_rng,
     round32,
     sample_cdf,
     sigmoid,
     strings,
     time_column_spec,
-    dedupe_within_groups,
 )
 
 CASE_SLUG = "video-recommendation"
@@ -57,9 +57,30 @@ GENRES = (
 
 SIZES = {
     # users with train history; held-out users (90 % returning, 10 % new); candidates per request
-    "tiny": dict(n_users=60, n_videos=1500, train_requests=40, train_cands=50, heldout_users=20, heldout_cands=100),
-    "default": dict(n_users=1200, n_videos=6000, train_requests=6000, train_cands=50, heldout_users=1000, heldout_cands=100),
-    "bench": dict(n_users=16000, n_videos=40000, train_requests=48000, train_cands=50, heldout_users=11000, heldout_cands=100),
+    "tiny": {
+        "n_users": 60,
+        "n_videos": 1500,
+        "train_requests": 40,
+        "train_cands": 50,
+        "heldout_users": 20,
+        "heldout_cands": 100,
+    },
+    "default": {
+        "n_users": 1200,
+        "n_videos": 6000,
+        "train_requests": 6000,
+        "train_cands": 50,
+        "heldout_users": 1000,
+        "heldout_cands": 100,
+    },
+    "bench": {
+        "n_users": 16000,
+        "n_videos": 40000,
+        "train_requests": 48000,
+        "train_cands": 50,
+        "heldout_users": 11000,
+        "heldout_cands": 100,
+    },
 }
 
 SPEC = DatasetSpec(
@@ -67,15 +88,32 @@ SPEC = DatasetSpec(
     task_type="ranking",
     generator_version=GENERATOR_VERSION,
     feature_columns=(
-        ColumnSpec("user_id", "int64", "Viewer id (also the ranking group). New users appear in the held-out weeks.", "group"),
-        ColumnSpec("video_id", "int64", "Candidate video id. New uploads keep arriving, so some ids are unseen in train.", "id"),
+        ColumnSpec(
+            "user_id",
+            "int64",
+            "Viewer id (also the ranking group). New users appear in the held-out weeks.",
+            "group",
+        ),
+        ColumnSpec(
+            "video_id",
+            "int64",
+            "Candidate video id. New uploads keep arriving, so some ids are unseen in train.",
+            "id",
+        ),
         ColumnSpec("genre", "string", "Video genre (one of 12).", "feature"),
         ColumnSpec("duration_min", "float32", "Video duration in minutes.", "feature"),
         ColumnSpec("video_age_days", "float32", "Days since upload at request time.", "feature"),
-        ColumnSpec("popularity_7d", "float32", "log1p(views in the 7 days before the request), all users.", "feature"),
+        ColumnSpec(
+            "popularity_7d",
+            "float32",
+            "log1p(views in the 7 days before the request), all users.",
+            "feature",
+        ),
     ),
     label_column="watched",
-    label_description="1 if the user watched the video (>= 50 % or >= 30 s) after it was recommended, else 0.",
+    label_description=(
+        "1 if the user watched the video (>= 50 % or >= 30 s) after it was recommended, else 0."
+    ),
     group_column="user_id",
     request_rows=100,
     label_dtype="int64",
@@ -83,7 +121,8 @@ SPEC = DatasetSpec(
     extra_train_columns=(
         time_column_spec(),
         ColumnSpec(
-            "request_id", "int64",
+            "request_id",
+            "int64",
             "One recommendation request (a user on a day). In train a user has several requests; "
             "in the held-out split every user has exactly one, so user_id identifies the request.",
             "train_only",
@@ -108,7 +147,9 @@ def build(seed: int, size: str) -> BuiltDataset:
 
     # --- videos ---------------------------------------------------------
     nv = p["n_videos"]
-    v_genre = sample_cdf(rng, np.array([1.4, 1.3, 1.2, 0.8, 1.0, 0.7, 0.8, 0.7, 0.9, 0.8, 0.8, 0.6]), nv)
+    v_genre = sample_cdf(
+        rng, np.array([1.4, 1.3, 1.2, 0.8, 1.0, 0.7, 0.8, 0.7, 0.9, 0.8, 0.8, 0.6]), nv
+    )
     v_quality = rng.normal(0.0, 0.6, nv)
     v_style = rng.normal(0.0, 1.0, (nv, 4))
     back = rng.random(nv) < 0.7
@@ -216,7 +257,13 @@ def build(seed: int, size: str) -> BuiltDataset:
     age = (row_day - v_upload[cand]).astype(np.float64) + rng.uniform(0.0, 1.0, n)
     g = v_genre[cand]
     trend_views = np.exp(genre_trend[g] * t)
-    exp_views = 300.0 * v_pop[cand] * np.exp(-age / v_tau[cand]) * trend_views * np.minimum(1.0, (age + 0.3) / 7.0)
+    exp_views = (
+        300.0
+        * v_pop[cand]
+        * np.exp(-age / v_tau[cand])
+        * trend_views
+        * np.minimum(1.0, (age + 0.3) / 7.0)
+    )
     views7 = rng.poisson(exp_views)
     popularity = np.log1p(views7)
 

@@ -7,28 +7,6 @@ import pytest
 from grading.examples import training_example
 
 
-@pytest.fixture
-def data_dirs(settings, tmp_path):
-    """Private data and media in this test's own folders."""
-    settings.PRIVATE_DATA_ROOT = tmp_path / "private"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings
-
-
-@pytest.fixture
-def tiny_dataset(catalogue, data_dirs):
-    """Build the tiny dataset of a case study: ``tiny_dataset("food-delivery-time")``."""
-    from grading import services
-    from interviews.models import CaseStudy
-
-    def build(slug: str):
-        case_study = CaseStudy.objects.get(slug=slug)
-        dataset, built = services.dataset_build(case_study=case_study, size="tiny")
-        return dataset, built
-
-    return build
-
-
 def train_example_model(built, directory: Path) -> Path:
     """Run the case-study page's copy-paste example on the training data; return model.onnx."""
     from grading.datasets import write_training_files
@@ -41,3 +19,55 @@ def train_example_model(built, directory: Path) -> Path:
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     return directory / "model.onnx"
+
+
+def fake_report(*, case_study, public: float, private: float, half_width: float = 0.01,
+                latency_ms: float = 5.0):
+    """A ScoreReport as the scorer would produce it, for leaderboard tests that need many
+    scores without running models."""
+    from grading.scoring import ScoreReport
+
+    key = case_study.primary_metric
+    return ScoreReport(
+        primary_metric=key, direction="lower",
+        metrics={"public": {key: public}, "private": {key: private},
+                 "all": {key: (public + private) / 2}},
+        intervals={"public": {"low": public - half_width, "high": public + half_width,
+                              "method": "normal", "level": 0.95},
+                   "private": {"low": private - half_width, "high": private + half_width,
+                               "method": "normal", "level": 0.95}},
+        per_slice={"public": {"week 1": public}, "all": {"week 1": private}},
+        latency_p50_ms=latency_ms / 2, latency_p99_ms=latency_ms,
+        latency_budget_ms=case_study.latency_budget_ms, within_latency_budget=True,
+        artifact_format="onnx", artifact_bytes=1234, rows_scored=100, network_isolated=True,
+        plots={"public": {}, "all": {}}, timings={"total_seconds": 0.5},
+    )
+
+
+@pytest.fixture
+def scored(tiny_dataset):
+    """``scored(slug, user, public=..., private=...)`` stores a scored submission."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+
+    from grading import services
+    from grading.models import Dataset, Submission
+
+    def make(slug, candidate, *, public, private, half_width=0.01, baseline_name="",
+             latency_ms=5.0):
+        dataset = Dataset.objects.filter(case_study__slug=slug, is_active=True).first()
+        if dataset is None:
+            dataset, _ = tiny_dataset(slug)
+        submission = Submission(uuid=uuid.uuid4(), case_study=dataset.case_study,
+                                candidate=candidate, baseline_name=baseline_name,
+                                original_filename="model.onnx", artifact_format="onnx")
+        submission.artifact.save("m.bin", ContentFile(b"onnx"), save=False)
+        submission.save()
+        report = fake_report(case_study=dataset.case_study, public=public, private=private,
+                             half_width=half_width, latency_ms=latency_ms)
+        services.score_report_save(submission=submission, dataset=dataset, report=report)
+        submission.refresh_from_db()
+        return submission
+
+    return make

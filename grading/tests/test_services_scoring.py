@@ -29,8 +29,9 @@ def test_the_page_example_model_scores_and_is_stored(tiny_dataset, tmp_path, slu
     assert score.private_ci_low <= score.private_primary <= score.private_ci_high
     assert set(score.metrics) == {"public", "private", "all"}
     assert all(math.isfinite(v) for split in score.metrics.values() for v in split.values())
-    assert set(score.per_slice) == {"week 1", "week 2", "week 3", "week 4"}
-    assert score.plots
+    assert set(score.per_slice) == {"public", "all"}
+    assert set(score.per_slice["all"]) == {"week 1", "week 2", "week 3", "week 4"}
+    assert set(score.plots) == {"public", "all"} and score.plots["all"]
     assert score.latency_p99_ms >= score.latency_p50_ms > 0
     assert score.artifact_bytes == model_path.stat().st_size
 

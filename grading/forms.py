@@ -1,0 +1,20 @@
+from django import forms
+from django.conf import settings
+
+
+class SubmissionForm(forms.Form):
+    artifact = forms.FileField(
+        label="Model file",
+        help_text="ONNX (.onnx) or skops (.skops). Pickle and joblib files are refused unread.",
+    )
+    note = forms.CharField(
+        label="Note (optional)", max_length=500, required=False,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. added hashed id crosses"}))
+
+    def clean_artifact(self):
+        artifact = self.cleaned_data["artifact"]
+        limit = settings.MODEL_UPLOAD_MAX_BYTES
+        if artifact.size > limit:
+            raise forms.ValidationError(
+                f"The file is {artifact.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB.")
+        return artifact

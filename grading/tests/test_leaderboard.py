@@ -1,0 +1,146 @@
+"""Leaderboards: best or pinned entry per candidate, ties, rounding, private reveal,
+baselines, sorting, access, and a constant number of queries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from grading import selectors, services
+from grading.models import LeaderboardEntry
+from interviews.tests.factories import candidate
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "food-delivery-time"  # rmse: lower is better
+
+
+def page(user, **kwargs):
+    board = selectors.leaderboard_get_for_viewer(user=user, slug=SLUG)
+    return selectors.leaderboard_page(leaderboard=board, user=user, **kwargs)
+
+
+def test_each_candidate_appears_once_with_their_best_public_score(scored):
+    ada, bob = candidate(username="ada"), candidate(username="bob")
+    scored(SLUG, ada, public=12.0, private=11.0)
+    scored(SLUG, ada, public=10.0, private=10.5)
+    scored(SLUG, bob, public=11.0, private=9.0)
+    rows = page(ada).rows
+    assert [(r.entry.display_name, r.value) for r in rows] == [("ada", 10.0), ("bob", 11.0)]
+    assert rows[0].entry.submission_count == 2
+    assert rows[0].is_me and not rows[1].is_me
+
+
+def test_a_pinned_submission_replaces_the_best_one(scored):
+    ada = candidate(username="ada")
+    worse = scored(SLUG, ada, public=12.0, private=8.0)
+    scored(SLUG, ada, public=10.0, private=10.5)
+    services.submission_pin(submission=worse)
+    (row,) = page(ada).rows
+    assert row.value == 12.0 and row.entry.is_pinned
+    services.submission_unpin(candidate=ada, case_study=worse.case_study)
+    assert page(ada).rows[0].value == 10.0
+
+
+def test_overlapping_intervals_are_marked_tied(scored):
+    scored(SLUG, candidate(), public=10.00, private=10.0, half_width=0.5)
+    scored(SLUG, candidate(), public=10.30, private=10.0, half_width=0.5)
+    scored(SLUG, candidate(), public=13.00, private=10.0, half_width=0.5)
+    rows = page(candidate()).rows
+    assert [r.tied_with_above for r in rows] == [False, True, False]
+
+
+def test_public_scores_are_rounded_and_private_ones_hidden_until_the_round_closes(scored,
+                                                                                  client):
+    ada = candidate(username="ada")
+    scored(SLUG, ada, public=10.123456789, private=7.654321)
+    client.force_login(ada)
+    html = client.get(f"/case-studies/{SLUG}/leaderboard/").content.decode()
+    assert "10.1235" in html and "10.123456" not in html
+    assert "7.654321" not in html and "7.6543" not in html
+    # Asking for the private part during the round still shows the public one.
+    html = client.get(f"/case-studies/{SLUG}/leaderboard/?split=private").content.decode()
+    assert "7.6543" not in html
+
+
+def test_closing_the_round_reveals_the_private_ranking_with_rank_changes(scored):
+    ada, bob = candidate(username="ada"), candidate(username="bob")
+    scored(SLUG, ada, public=10.0, private=12.0, half_width=0.1)
+    scored(SLUG, bob, public=11.0, private=9.0, half_width=0.1)
+    board = services.leaderboard_for(scored(SLUG, candidate(username="cy"), public=20.0,
+                                            private=20.0).case_study)
+    services.leaderboard_close(leaderboard=board)
+    rows = page(ada, split="private").rows
+    assert [r.entry.display_name for r in rows] == ["bob", "ada", "cy"]
+    assert [r.rank_change for r in rows] == [1, -1, 0]
+    assert rows[0].value == 9.0
+
+
+def test_baselines_are_marked_rows(scored):
+    scored(SLUG, None, public=15.0, private=15.0, baseline_name="global mean")
+    scored(SLUG, candidate(username="ada"), public=10.0, private=10.0)
+    rows = page(candidate()).rows
+    assert [(r.entry.display_name, r.entry.is_baseline) for r in rows] == [
+        ("ada", False), ("global mean", True)]
+
+
+def test_sorting_by_a_secondary_metric_and_latency(scored):
+    fast = scored(SLUG, candidate(username="fast"), public=11.0, private=11.0, latency_ms=1.0)
+    scored(SLUG, candidate(username="slow"), public=10.0, private=10.0, latency_ms=9.0)
+    assert fast
+    by_latency = page(candidate(), sort="latency").rows
+    assert [r.entry.display_name for r in by_latency] == ["fast", "slow"]
+    assert [r.rank for r in by_latency] == [2, 1]  # ranks stay those of the primary metric
+    worst_first = page(candidate(), sort="primary", worst_first=True).rows
+    assert [r.entry.display_name for r in worst_first] == ["fast", "slow"]
+
+
+def test_anonymous_readers_need_a_public_round(scored, client):
+    scored(SLUG, candidate(username="ada"), public=10.0, private=10.0)
+    response = client.get(f"/case-studies/{SLUG}/leaderboard/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    board = services.leaderboard_for(LeaderboardEntry.objects.get().leaderboard.case_study)
+    board.is_public = True
+    board.save()
+    response = client.get(f"/case-studies/{SLUG}/leaderboard/")
+    assert response.status_code == 200 and "ada" in response.content.decode()
+
+
+def _count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_the_leaderboard_page_runs_a_constant_number_of_queries(scored, client):
+    from grading.models import Leaderboard
+
+    viewer = candidate(username="viewer")
+    client.force_login(viewer)
+    url = f"/case-studies/{SLUG}/leaderboard/"
+    for i in range(3):
+        scored(SLUG, candidate(), public=10.0 + i, private=10.0)
+    Leaderboard.objects.update(is_public=True)
+    few = _count_queries(client, url)
+    import uuid
+
+    from grading.models import Submission
+
+    template = LeaderboardEntry.objects.first()
+    entries = []
+    for i in range(120):
+        user = candidate()
+        submission = Submission.objects.create(
+            uuid=uuid.uuid4(), case_study=template.submission.case_study, candidate=user,
+            artifact=template.submission.artifact.name, status="scored")
+        entries.append(LeaderboardEntry(
+            leaderboard=template.leaderboard, candidate=user, submission=submission,
+            display_name=user.username, public_primary=20.0 + i, public_ci_low=19.0 + i,
+            public_ci_high=21.0 + i, private_primary=20.0, private_ci_low=19.0,
+            private_ci_high=21.0, public_sort=-(20.0 + i), private_sort=-20.0,
+            metrics={"public": {"mae": 1.0}}, latency_p99_ms=3, latency_budget_ms=150,
+            artifact_bytes=10, submission_count=1,
+            last_submitted_at=template.last_submitted_at, scored_at=template.scored_at))
+    LeaderboardEntry.objects.bulk_create(entries)
+    many = _count_queries(client, url)
+    many_page_3 = _count_queries(client, url + "?page=3&sort=mae")
+    assert few == many == many_page_3, (few, many, many_page_3)
