@@ -922,17 +922,19 @@ def _recipes(case: str) -> dict[str, dict]:
             },
         }
     if case == "rental-search-ranking":
+        # trees get raw values: a monotone transform changes nothing for them, and raw
+        # float32 inputs reach the trees bit-identically in Python and in ONNX
         base = (
             ("onehot", "room_type"),
-            ("num", "price_per_night", "log1p"),
+            ("num", "price_per_night", "none"),
             ("num", "price_rel_search", "none"),
             ("num", "rating", "none"),
-            ("num", "review_count", "log1p"),
+            ("num", "review_count", "none"),
             ("num", "distance_km", "none"),
             ("num", "accommodates", "none"),
             ("num", "guests", "none"),
             ("num", "nights", "none"),
-            ("num", "lead_days", "log1p"),
+            ("num", "lead_days", "none"),
         )
         ids = (("te", ("listing_id",)),)
         return {
@@ -961,13 +963,13 @@ def _recipes(case: str) -> dict[str, dict]:
             },
         }
     if case == "food-delivery-time":
-        base = (
+        base = (  # for the trees: raw values (see rental)
             ("num", "store_lat", "none"),
             ("num", "store_lng", "none"),
             ("num", "customer_lat", "none"),
             ("num", "customer_lng", "none"),
             ("num", "order_items", "none"),
-            ("num", "order_subtotal", "log1p"),
+            ("num", "order_subtotal", "none"),
             ("num", "hour", "none"),
             ("num", "day_of_week", "none"),
             ("num", "store_busy_orders", "none"),
@@ -1128,19 +1130,31 @@ def design_choice_gain(built: BuiltDataset, with_model: BaselineModel | None = N
     """Measured held-out gain of the design choice the case's data rewards.
 
     Returns ``{"case", "choice", "metric", "higher_is_better", "with", "without",
-    "gain"}`` where ``gain`` is signed so that > 0 means the design choice helps
-    (``without - with`` for lower-is-better metrics). For food-delivery-time the
-    dict also carries the linear-model comparison (``linear_with``, ``linear_without``,
-    ``linear_gain``). Pass the already-fitted "reasonable" model as ``with_model``
-    to avoid refitting it.
+    "gain", "per_slice"}`` where ``gain`` is signed so that > 0 means the design
+    choice helps (``without - with`` for lower-is-better metrics) and
+    ``per_slice`` maps "week 1".."week 4" to ``{"with", "without", "gain"}``.
+    For food-delivery-time the dict also carries the linear-model comparison
+    (``linear_with``, ``linear_without``, ``linear_gain``). Pass the already-fitted
+    "reasonable" model as ``with_model`` to avoid refitting it.
     """
     case = built.spec.case_slug
     key = PRIMARY_METRIC[case]
     lower = key in LOWER_IS_BETTER
     with_model = with_model or fit_recipe(built, "reasonable")
     without_model = fit_recipe(built, "without_design_choice")
-    m_with = evaluate(built, with_model.predict(built.heldout_features), [key])[key]
-    m_without = evaluate(built, without_model.predict(built.heldout_features), [key])[key]
+    p_with = with_model.predict(built.heldout_features)
+    p_without = without_model.predict(built.heldout_features)
+    y, g = built.heldout_labels, built.heldout_groups
+
+    def score(mask):
+        gg = None if g is None else g[mask]
+        return metric(key, y[mask], p_with[mask], gg), metric(key, y[mask], p_without[mask], gg)
+
+    m_with, m_without = score(np.ones(len(y), dtype=bool))
+    per_slice = {}
+    for s in np.unique(built.heldout_slices):
+        w, wo = score(built.heldout_slices == s)
+        per_slice[str(s)] = {"with": w, "without": wo, "gain": (wo - w) if lower else (w - wo)}
     out = {
         "case": case,
         "choice": DESIGN_CHOICE[case],
@@ -1149,6 +1163,7 @@ def design_choice_gain(built: BuiltDataset, with_model: BaselineModel | None = N
         "with": m_with,
         "without": m_without,
         "gain": (m_without - m_with) if lower else (m_with - m_without),
+        "per_slice": per_slice,
     }
     if case == "food-delivery-time":
         lw = fit_recipe(built, "linear_with_haversine")

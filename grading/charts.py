@@ -465,7 +465,7 @@ def _step_vertices(points: Sequence[tuple[float, float]]) -> list[tuple[float, f
 
 def _svg_open(width: float, height: float, title: str, kind: str) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{kind}" '
         f'viewBox="0 0 {_num(width)} {_num(height)}" width="100%" '
         f'preserveAspectRatio="xMidYMid meet" style="max-width:{_num(width)}px" role="img" '
         f'aria-label="{_esc(title)}" font-family="{FONT_FAMILY}" font-size="{_TICK_SIZE}">'
@@ -593,9 +593,9 @@ def _cartesian(
     y_label: str,
     y_min_step: float = 0.0,
     top_extra: float = 0.0,
-) -> tuple[_Frame, list[str], list[str]]:
-    """Lay out a cartesian chart: returns the frame, the background (grid, ticks, labels)
-    and the tick labels used on x (for the description)."""
+) -> tuple[_Frame, list[str]]:
+    """Lay out a cartesian chart: the plot frame and the SVG of everything but the data
+    (legend, gridlines, x axis, tick labels, axis labels)."""
     legend_h = _legend_height(legend, width - 2 * _PAD) if len(legend) > 1 else 0.0
     top = 30 + (legend_h + 6 if legend_h else 0) + 6 + top_extra
     x_label = _clean_text(x_label)
@@ -710,7 +710,7 @@ def _cartesian(
         )
     if len(legend) > 1:
         parts.append(_legend(legend, _PAD, 30, width - 2 * _PAD))
-    return frame, parts, [lab for _, lab in positions]
+    return frame, parts
 
 
 def _diagonal(frame: _Frame) -> str:
@@ -802,7 +802,7 @@ def line_chart(
         fmt=x_format,
         labels=[(float(i), t) for i, t in enumerate(labels)] if labels else None,
     )
-    frame, body, _ = _cartesian(
+    frame, body = _cartesian(
         width=width,
         height=height,
         legend=legend,
@@ -904,7 +904,7 @@ def histogram(
     lo, hi = min(b[0] for b in bins), max(b[1] for b in bins)
     top_count = max(b[2] for b in bins)
     total = sum(b[2] for b in bins)
-    frame, body, _ = _cartesian(
+    frame, body = _cartesian(
         width=width,
         height=height,
         legend=[],
@@ -994,7 +994,7 @@ def scatter(
         x_lo, x_hi, y_lo, y_hi = lo, hi, lo, hi
     else:
         (x_lo, x_hi), (y_lo, y_hi) = _padded(min(xs), max(xs)), _padded(min(ys), max(ys))
-    frame, body, _ = _cartesian(
+    frame, body = _cartesian(
         width=width,
         height=height,
         legend=[],
@@ -1093,7 +1093,7 @@ def bar_chart(
         rotate=rotate,
         grid=False,
     )
-    frame, body, _ = _cartesian(
+    frame, body = _cartesian(
         width=width,
         height=height,
         legend=legend,

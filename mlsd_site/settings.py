@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "mlsd_site.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -226,6 +227,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "grading.requeue_stuck_submissions",
         "schedule": float(os.environ.get("SCORING_SWEEP_SECONDS", "60")),
     },
+    # Submits interview sessions whose deadline (plus the save grace) has passed.
+    "interview-deadline-sweep": {"task": "interviews.submit_overdue_sessions", "schedule": 30.0},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

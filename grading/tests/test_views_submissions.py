@@ -187,3 +187,14 @@ def test_twelve_simultaneous_uploads_with_a_quota_of_five_accept_exactly_five(
     assert all("used all 5 submissions" in body for _, body in refused)
     assert Submission.objects.filter(candidate=user).count() == 5
     assert QuotaUsage.objects.get(candidate=user).used == 5
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_is_refused_before_it_is_read(model_bytes, client, settings):
+    settings.MODEL_UPLOAD_MAX_BYTES = 10_000
+    client.force_login(candidate())
+    big = b"\0" * (settings.MODEL_UPLOAD_MAX_BYTES + 2 * 1024 * 1024)
+    response = post_upload(client, big)
+    assert response.status_code == 413
+    assert "upload limit" in response.content.decode()
+    assert not Submission.objects.exists()

@@ -75,9 +75,17 @@
                                                  : "Checking the file…";
       }
     });
-    form.addEventListener("htmx:responseError", function () {
+    form.addEventListener("htmx:responseError", function (event) {
       progressWrap.hidden = true;
-      showError("The upload failed. Check your connection and try again.");
+      const xhr = event.detail.xhr;
+      if (xhr && xhr.status === 413) {
+        showError(xhr.responseText);
+      } else if (xhr && xhr.status === 403) {
+        showError("Your session expired. Reload the page and upload again.");
+      } else {
+        showError("The upload failed on our side (" + (xhr ? xhr.status : "?") +
+                  "). Nothing was counted against your quota; try again.");
+      }
     });
     form.addEventListener("htmx:sendError", function () {
       progressWrap.hidden = true;

@@ -17,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=datasets.DEFAULT_SEED)
         parser.add_argument("--baselines", action="store_true",
                             help="also train, export and score the baseline models")
+        parser.add_argument("--if-missing", action="store_true",
+                            help="skip case studies that already have an active dataset")
 
     def handle(self, *args, **options):
         slugs = options["case"] or list(datasets.CASE_SLUGS)
@@ -24,6 +26,9 @@ class Command(BaseCommand):
             case_study = CaseStudy.objects.filter(slug=slug).first()
             if case_study is None:
                 raise CommandError(f"Unknown case study {slug!r}; run load_catalogue first.")
+            if options["if_missing"] and case_study.datasets.filter(is_active=True).exists():
+                self.stdout.write(f"{slug}: data already built")
+                continue
             dataset, built = services.dataset_build(case_study=case_study, seed=options["seed"],
                                                     size=options["size"])
             self.stdout.write(
