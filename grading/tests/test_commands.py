@@ -83,3 +83,24 @@ def test_downloaded_validator_accepts_a_good_model_and_refuses_a_pickle(tiny_dat
     assert refused.returncode == 2
     assert "REFUSED (invalid_artifact)" in refused.stderr and "pickle" in refused.stderr
     assert not (tmp_path / "pwned").exists()
+
+
+def test_baselines_are_trained_exported_scored_and_kept_on_the_leaderboard(catalogue,
+                                                                           data_dirs):
+    from grading.models import LeaderboardEntry, Submission
+
+    call_command("build_datasets", "--case", "food-delivery-time", "--size", "tiny",
+                 "--baselines")
+    baselines = Submission.objects.filter(case_study__slug="food-delivery-time")
+    assert sorted(baselines.values_list("baseline_name", flat=True)) == ["reasonable",
+                                                                          "trivial"]
+    assert set(baselines.values_list("status", flat=True)) == {"scored"}
+    assert set(baselines.values_list("artifact_format", flat=True)) == {"onnx"}
+    entries = LeaderboardEntry.objects.filter(is_baseline=True)
+    assert entries.count() == 2
+    by_name = {e.display_name: e.private_primary for e in entries}
+    assert by_name["reasonable"] < by_name["trivial"]  # rmse: the reasonable one is better
+    # Running it again replaces the baselines instead of adding more.
+    call_command("build_datasets", "--case", "food-delivery-time", "--size", "tiny",
+                 "--baselines")
+    assert LeaderboardEntry.objects.filter(is_baseline=True).count() == 2
