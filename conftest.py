@@ -63,12 +63,30 @@ def catalogue(db):
     return catalogue_load()
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, settings, require_redis, tmp_path):
-    """A real Celery worker process on Redis, sharing this test's database.
+def child_pids(pid: int) -> list[int]:
+    """Direct children of ``pid`` (a worker's pool processes), read from /proc."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(entry))
+    return children
 
-    Yields the ``Popen``; the worker is killed (with its pool) afterwards. Its log is at
-    ``tmp_path / "worker.log"``.
+
+@pytest.fixture
+def celery_workers(transactional_db, settings, require_redis, tmp_path):
+    """Start real Celery worker processes on Redis that share this test's database:
+    ``start(beat=False, concurrency=1, env=None) -> Popen`` (with ``.log_path``). Every
+    worker is killed, with its pool, afterwards.
+
+    Uploaded artifacts are shared through MEDIA_ROOT (the storage API); held-out data is
+    not: each worker rebuilds it from generator version and seed and checks the fingerprint.
     """
     import signal
     import subprocess
@@ -84,41 +102,59 @@ def celery_worker_process(transactional_db, settings, require_redis, tmp_path):
     from redis import Redis
 
     Redis.from_url(broker).flushdb()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "mlsd_site.test_settings",
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": broker,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "MLSD_VAR_DIR": str(tmp_path / "var"),
-        # Uploaded artifacts are shared (the storage API); held-out data is not: the worker
-        # rebuilds it from generator version and seed and checks the fingerprint.
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "PRIVATE_DATA_ROOT": str(tmp_path / "worker-private"),
-    }
-    log = tmp_path / "worker.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "mlsd_site", "worker", "--loglevel=INFO",
-         "--concurrency=1", "--pool=prefork", "--without-mingle", "--without-gossip",
-         "-n", f"test-{os.getpid()}@%h"],
-        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
     settings.CELERY_BROKER_URL = broker
     from mlsd_site.celery import app
 
     app.conf.broker_url = broker
     app.conf.task_always_eager = False
-    proc.log_path = log
+    started: list[subprocess.Popen] = []
+
+    def start(*, beat: bool = False, concurrency: int = 1,
+              env: dict[str, str] | None = None) -> subprocess.Popen:
+        number = len(started) + 1
+        worker_env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "mlsd_site.test_settings",
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "MLSD_VAR_DIR": str(tmp_path / f"var-{number}"),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "PRIVATE_DATA_ROOT": str(tmp_path / f"worker-private-{number}"),
+            **(env or {}),
+        }
+        log = tmp_path / f"worker-{number}.log"
+        command = [sys.executable, "-m", "celery", "-A", "mlsd_site", "worker",
+                   "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
+                   "--without-mingle", "--without-gossip",
+                   "-n", f"test{number}-{os.getpid()}@%h"]
+        if beat:
+            command += ["--beat", "--schedule", str(tmp_path / f"beat-{number}")]
+        proc = subprocess.Popen(command, env=worker_env, stdout=log.open("w"),
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc.log_path = log
+        started.append(proc)
+        return proc
+
     try:
-        yield proc
+        yield start
     finally:
+        for proc in started:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in started:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         app.conf.task_always_eager = True
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+
+
+@pytest.fixture
+def celery_worker_process(celery_workers):
+    """One real Celery worker process on Redis, sharing this test's database."""
+    return celery_workers()
 
 
 @pytest.fixture

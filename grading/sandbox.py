@@ -74,6 +74,7 @@ _BOOTSTRAP = (
 # Linux prctl options (see <linux/prctl.h>).
 _PR_CAPBSET_DROP = 24
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 
 _MEMORY_HINTS = ("bad_alloc", "memoryerror", "failed to allocate", "cannot allocate memory")
 
@@ -179,6 +180,10 @@ def _make_preexec(limits: SandboxLimits, isolate_net: bool, drop_caps: bool) -> 
             os.setgroups([])
             os.setgid(gid if gid is not None else uid)
             os.setuid(uid)
+        # Die with the worker: a worker killed mid-job must not leave its model running.
+        # Set last, since a change of credentials clears it.
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
 
     return preexec
 
