@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, FloatField, OuterRef, Subquery, Window
@@ -12,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from grading import datasets, metrics
+from grading.artifacts import ArtifactLimits
 from grading.contract import InputContract
 from grading.examples import training_example
 from grading.models import (
@@ -24,6 +26,7 @@ from grading.models import (
     Submission,
     WorkerHeartbeat,
 )
+from grading.sandbox import SandboxLimits
 from grading.scoring import ScoringTask
 from interviews.models import CaseStudy
 from mlsd_site import roles
@@ -417,3 +420,14 @@ def leaderboard_history_chart(*, board: LeaderboardPage) -> str | None:
     return charts.line_chart(series=series, title="Best public score over time",
                              x_label=f"{unit} since the first score",
                              y_label=board.primary.label)
+
+
+def sandbox_limits_for(task: ScoringTask) -> SandboxLimits:
+    """The sandbox limits from settings, with the case study's request size for latency."""
+    return SandboxLimits(
+        memory_bytes=settings.SANDBOX_MEMORY_MB * 1024 * 1024,
+        cpu_seconds=settings.SANDBOX_CPU_SECONDS,
+        wall_clock_seconds=settings.SANDBOX_WALL_SECONDS,
+        request_rows=task.request_rows,
+        artifact=ArtifactLimits(max_file_bytes=settings.MODEL_UPLOAD_MAX_BYTES),
+    )

@@ -36,7 +36,7 @@ from grading.models import (
     WorkerHeartbeat,
 )
 from grading.scoring import HeldoutSplit, ScoreReport, score_artifact
-from grading.selectors import scoring_task_for
+from grading.selectors import sandbox_limits_for, scoring_task_for
 from interviews.models import CaseStudy
 
 logger = logging.getLogger(__name__)
@@ -442,8 +442,9 @@ def _score_submission_artifact(submission: Submission, dataset: Dataset) -> Scor
             suffix=".bin") as local:
         shutil.copyfileobj(source, local)
         local.flush()
-        return score_artifact(artifact_path=local.name,
-                              task=scoring_task_for(submission.case_study), heldout=heldout)
+        task = scoring_task_for(submission.case_study)
+        return score_artifact(artifact_path=local.name, task=task, heldout=heldout,
+                              limits=sandbox_limits_for(task))
 
 
 def submissions_requeue_stuck() -> list[int]:

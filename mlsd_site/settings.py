@@ -237,6 +237,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # SCORING_QUEUED_TIMEOUT or running for longer than SCORING_RUNNING_TIMEOUT (which must
 # exceed the task's hard time limit, so a live job is never sent twice).
 SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3)
+# The sandbox a model runs in: its wall clock stays below the task's soft time limit.
+SANDBOX_MEMORY_MB = env_int("SANDBOX_MEMORY_MB", 1536)
+SANDBOX_CPU_SECONDS = env_int("SANDBOX_CPU_SECONDS", 60)
+SANDBOX_WALL_SECONDS = env_int("SANDBOX_WALL_SECONDS", 120)
 SCORING_QUEUED_TIMEOUT = env_int("SCORING_QUEUED_TIMEOUT", 300)
 SCORING_RUNNING_TIMEOUT = env_int("SCORING_RUNNING_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60)
 

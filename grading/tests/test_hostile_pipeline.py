@@ -1,0 +1,118 @@
+"""Hostile artifacts through the whole pipeline with a real worker: each is refused at
+upload or ends failed with its reason; the worker lives and the leaderboard is unchanged."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from grading import services
+from grading.models import Leaderboard, LeaderboardEntry, Submission
+from grading.tests import hostile
+from interviews.models import CaseStudy
+from interviews.tests.factories import candidate
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+SLUG = "food-delivery-time"  # one float32 input of 11 columns, a regression output
+LIMITS = {
+    "CELERY_VISIBILITY_TIMEOUT": "30",
+    "CELERY_TASK_TIME_LIMIT": "25",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "20",
+    "SANDBOX_CPU_SECONDS": "3",
+    "SANDBOX_WALL_SECONDS": "8",
+    "SANDBOX_MEMORY_MB": "1024",
+}
+
+
+@pytest.fixture
+def eleven_features(monkeypatch):
+    # The builders make 3-feature models; this case study's contract has 11 columns.
+    monkeypatch.setattr(hostile, "N_FEATURES", 11)
+    monkeypatch.setattr(hostile, "WEIGHTS", np.full((11, 1), 0.01, dtype=np.float32))
+
+
+# (builder, expected failure reason in the worker); None: refused at upload already.
+WORKER_CASES = {
+    "external data path": (lambda d: hostile.external_data_onnx(d / "m.onnx"),
+                           "invalid_artifact"),
+    "custom operator domain": (lambda d: hostile.custom_op_onnx(d / "m.onnx"),
+                               "invalid_artifact"),
+    "wrong input names": (lambda d: hostile.wrong_input_names_onnx(d / "m.onnx"),
+                          "invalid_artifact"),
+    "skops naming posix.system": (lambda d: hostile.skops_posix_system(d / "m.skops"),
+                                  "invalid_artifact"),
+    "memory hog": (lambda d: hostile.memory_hog_onnx(d / "m.onnx"), "resource_limit"),
+    "endless loop": (lambda d: hostile.infinite_loop_onnx(d / "m.onnx"), "timeout"),
+    "NaN outputs": (lambda d: hostile.shifted_onnx(d / "m.onnx", float("nan")),
+                    "invalid_output"),
+    "infinite outputs": (lambda d: hostile.shifted_onnx(d / "m.onnx", float("inf")),
+                         "invalid_output"),
+    "wrong number of rows": (lambda d: hostile.wrong_rows_onnx(d / "m.onnx"),
+                             "invalid_output"),
+}
+UPLOAD_CASES = {
+    "pickle as .onnx": lambda d: d.joinpath("m.onnx").write_bytes(
+        hostile.malicious_pickle(d / "pwned")) and d / "m.onnx",
+    "joblib (zlib) pickle": lambda d: hostile.zlib_pickle(d / "pwned", d / "m.joblib"),
+    "zip bomb": lambda d: hostile.zip_bomb(d / "m.skops"),
+    "truncated ONNX": lambda d: hostile.truncated(hostile.good_onnx(d / "g.onnx"),
+                                                   d / "m.onnx"),
+    "empty file": lambda d: d.joinpath("m.onnx").write_bytes(b"") or d / "m.onnx",
+}
+
+
+def leaderboard_snapshot() -> list[tuple]:
+    return list(LeaderboardEntry.objects.order_by("pk").values_list(
+        "display_name", "public_primary", "private_primary", "submission_id"))
+
+
+def test_hostile_artifacts_fail_with_their_reason_and_nothing_else_changes(
+        eleven_features, scored, tmp_path, celery_workers):
+    scored(SLUG, candidate(username="honest"), public=6.0, private=6.1)
+    before = leaderboard_snapshot()
+    worker = celery_workers(env=LIMITS, concurrency=1)
+    user = candidate(username="mallory")
+    case_study = CaseStudy.objects.get(slug=SLUG)
+    Leaderboard.objects.filter(case_study=case_study).update(daily_quota=50)
+
+    refused = {}
+    for name, build in UPLOAD_CASES.items():
+        folder = tmp_path / name.replace(" ", "-")
+        folder.mkdir()
+        path = Path(build(folder))
+        with pytest.raises(services.SubmissionRefused) as info:
+            services.submission_create(candidate=user, case_study=case_study,
+                                       upload=SimpleUploadedFile(path.name, path.read_bytes()))
+        refused[name] = info.value.message
+        assert not (folder / "pwned").exists()
+
+    submitted = {}
+    for name, (build, _) in WORKER_CASES.items():
+        folder = tmp_path / name.replace(" ", "-").replace(".", "")
+        folder.mkdir()
+        path = Path(build(folder))
+        submitted[name] = services.submission_create(
+            candidate=user, case_study=case_study,
+            upload=SimpleUploadedFile(path.name, path.read_bytes()))
+
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if all(Submission.objects.get(pk=s.pk).is_final for s in submitted.values()):
+            break
+        assert worker.poll() is None, worker.log_path.read_text()[-3000:]
+        time.sleep(0.5)
+    outcomes = {name: Submission.objects.get(pk=s.pk) for name, s in submitted.items()}
+    observed = {name: (s.status, s.failure_reason) for name, s in outcomes.items()}
+    expected = {name: ("failed", reason) for name, (_, reason) in WORKER_CASES.items()}
+    assert observed == expected, worker.log_path.read_text()[-3000:]
+    for submission in outcomes.values():
+        assert submission.failure_message and "Traceback" not in submission.failure_message
+        assert "/tmp" not in submission.failure_message
+        assert submission.attempts == 1  # a hostile file never costs a retry
+
+    assert worker.poll() is None  # the worker lived through all of them
+    assert leaderboard_snapshot() == before
+    assert set(refused) == set(UPLOAD_CASES)
