@@ -18,7 +18,16 @@ RUN_ENV := DEBUG=$${DEBUG:-1}
 # Local data (SQLite file, broker folders, uploads); MLSD_VAR_DIR moves it.
 VAR_DIR := $(or $(MLSD_VAR_DIR),var)
 
-.PHONY: help run test install lint format lock test-deps clean migrate
+# Mermaid (diagrams in interview answers) is vendored from the npm registry at install time,
+# never committed: a pinned version, checked against the registry's sha512 integrity, from
+# which only dist/mermaid.min.js is kept (gitignored). Bump both lines together; the value is
+# what `npm view mermaid@VERSION dist.integrity` prints.
+MERMAID_VERSION := 12.3.0
+MERMAID_INTEGRITY := sha512-4113TdXeLAsMruJ79OpFL5O8+LTFXhQqZ260rF3tgUmiNAtRm4Uume04I+65PRN6yZ69J4f8rVYWW8zRk65UYw==
+MERMAID_DIR := static/vendor/mermaid
+MERMAID_STAMP := $(MERMAID_DIR)/.version-$(MERMAID_VERSION)
+
+.PHONY: help run test install lint format lock test-deps clean migrate vendor bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,7 +44,28 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.lock
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the pinned dependencies
+install: $(STAMP) $(MERMAID_STAMP) ## Create .venv, install the pinned dependencies, vendor Mermaid
+
+vendor: $(MERMAID_STAMP) ## Vendor the pinned Mermaid into static/vendor/ (needs npm)
+
+$(MERMAID_STAMP):
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "error: npm (Node.js 18+) is needed once, to fetch Mermaid $(MERMAID_VERSION) for diagrams."; \
+		echo "  Install it (for example 'apt-get install nodejs npm') and run make again."; exit 1; }
+	@mkdir -p $(VAR_DIR)/npm $(MERMAID_DIR)
+	@echo "Vendoring mermaid@$(MERMAID_VERSION) into $(MERMAID_DIR)/"
+	@cd $(VAR_DIR)/npm && rm -rf package mermaid-$(MERMAID_VERSION).tgz \
+		&& npm pack --silent --prefer-offline mermaid@$(MERMAID_VERSION) >/dev/null
+	@$(or $(PYTHON),python3) -c 'import base64, hashlib, sys; \
+		got = "sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode(); \
+		sys.exit(0 if got == sys.argv[2] else "error: mermaid tarball integrity mismatch: " + got)' \
+		$(VAR_DIR)/npm/mermaid-$(MERMAID_VERSION).tgz '$(MERMAID_INTEGRITY)'
+	@tar -xzf $(VAR_DIR)/npm/mermaid-$(MERMAID_VERSION).tgz -C $(VAR_DIR)/npm \
+		package/dist/mermaid.min.js package/LICENSE
+	@mv $(VAR_DIR)/npm/package/dist/mermaid.min.js $(MERMAID_DIR)/mermaid.min.js
+	@mv $(VAR_DIR)/npm/package/LICENSE $(MERMAID_DIR)/LICENSE
+	@rm -rf $(VAR_DIR)/npm/package $(VAR_DIR)/npm/mermaid-$(MERMAID_VERSION).tgz $(MERMAID_DIR)/.version-*
+	@touch $@
 
 migrate: install
 	@mkdir -p $(VAR_DIR)/staticfiles
@@ -45,12 +75,16 @@ run: install ## Set up (migrate, catalogue, demo accounts) and serve the app wit
 	@mkdir -p $(VAR_DIR)/staticfiles
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py load_catalogue
+	$(RUN_ENV) $(PY) manage.py build_datasets --if-missing --baselines
 	$(RUN_ENV) $(PY) manage.py demo_accounts
 	$(RUN_ENV) $(PY) scripts/devserver.py --host $(HOST) --port $(PORT)
 
 test: install ## Lint, then run the whole test suite
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install ## Benchmarks against their floors (needs PostgreSQL and Redis; BENCH_QUICK=1: ~2 min)
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

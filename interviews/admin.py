@@ -4,12 +4,17 @@ from django.http import HttpRequest
 
 from interviews import services
 from interviews.models import (
+    Answer,
+    AnswerRevision,
     CaseStudy,
     ClarifyingQuestion,
     Concept,
+    InterviewSession,
+    QuestionAsked,
     Rubric,
     RubricStep,
     StepBudget,
+    StepTime,
 )
 
 
@@ -75,3 +80,64 @@ class ConceptAdmin(admin.ModelAdmin):
     list_display = ["name", "case_study", "step_number"]
     list_filter = ["case_study", "step_number"]
     search_fields = ["name"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Session records are evidence for grading: the admin shows them, never edits them."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class AnswerInline(ReadOnlyInline):
+    model = Answer
+    fields = ["step_number", "version", "updated_at", "text", "diagram"]
+    readonly_fields = fields
+
+
+class StepTimeInline(ReadOnlyInline):
+    model = StepTime
+    fields = ["step_number", "seconds"]
+    readonly_fields = fields
+
+
+class QuestionAskedInline(ReadOnlyInline):
+    model = QuestionAsked
+    fields = ["kind", "text", "asked_at", "elapsed_ms"]
+    readonly_fields = fields
+
+
+@admin.register(InterviewSession)
+class InterviewSessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "candidate", "case_study", "status", "started_at", "deadline",
+                    "submitted_at", "submit_reason"]
+    list_filter = ["status", "submit_reason", "case_study"]
+    search_fields = ["candidate__username", "case_study__title"]
+    date_hierarchy = "started_at"
+    list_select_related = ["candidate", "case_study"]
+    readonly_fields = ["candidate", "case_study", "rubric", "status", "duration_seconds",
+                       "started_at", "deadline", "submitted_at", "submit_reason", "active_step",
+                       "active_step_since"]
+    inlines = [AnswerInline, StepTimeInline, QuestionAskedInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AnswerRevision)
+class AnswerRevisionAdmin(admin.ModelAdmin):
+    list_display = ["answer", "version", "saved_at", "elapsed_ms"]
+    list_select_related = ["answer"]
+    readonly_fields = ["answer", "version", "text", "diagram", "saved_at", "elapsed_ms"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,23 +1,36 @@
-"""Writes for the interviews app: the catalogue, rubric versions and demo accounts."""
+"""Writes for the interviews app: the catalogue, rubric versions, demo accounts, and interview
+sessions (start, answer saves, clarifying questions, time per step, submission)."""
 
 import json
+import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
-from django.db import transaction
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import DurationField, F, Value
+from django.db.models.functions import Now
 
 from interviews.models import (
+    Answer,
+    AnswerRevision,
     CaseStudy,
     ClarifyingQuestion,
     Concept,
+    InterviewSession,
+    QuestionAsked,
     Rubric,
     RubricStep,
     StepBudget,
+    StepTime,
 )
 from mlsd_site import roles
+
+logger = logging.getLogger(__name__)
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 
@@ -218,3 +231,320 @@ def demo_accounts_ensure() -> list[DemoAccount]:
         else:
             user.groups.clear()
     return list(DEMO_ACCOUNTS)
+
+
+# --- Interview sessions ---------------------------------------------------------------------
+#
+# Every write locks the session row first (then, where needed, the answer row), so the writes
+# of one session are serialised and lock order is always the same. "Now" is always the
+# database's clock, read in the same statement that takes the lock: web processes and workers
+# may disagree about the time, the database does not.
+
+STEP_NUMBERS = range(1, 7)
+# Longest gap between two reports of the active step that is credited in full: the page
+# reports every 20 s while visible, so a longer gap means a sleeping laptop or a closed tab.
+FOCUS_GAP_MAX_SECONDS = 60
+ANSWER_TEXT_MAX_CHARS = 30_000
+DIAGRAM_MAX_CHARS = 10_000
+QUESTION_MAX_CHARS = 500
+
+
+class SessionClosed(Exception):
+    """The session no longer takes writes: submitted, or past its deadline and grace."""
+
+    def __init__(self, session: InterviewSession) -> None:
+        self.session = session
+        if session.submit_reason == InterviewSession.SubmitReason.DEADLINE:
+            message = ("The interview ended at the deadline and was submitted; "
+                       "this edit was not saved.")
+        else:
+            message = "You submitted this interview; this edit was not saved."
+        super().__init__(message)
+
+
+class AnswerConflict(Exception):
+    """A save named a version that is no longer current: another tab saved in between."""
+
+    def __init__(self, answer: Answer, *, yours_text: str, yours_diagram: str,
+                 remaining_ms: int) -> None:
+        self.answer = answer
+        self.yours_text = yours_text
+        self.yours_diagram = yours_diagram
+        self.remaining_ms = remaining_ms
+        super().__init__(
+            f"Step {answer.step_number} was saved elsewhere (now version {answer.version})."
+        )
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    answer: Answer
+    revision: AnswerRevision | None  # None when the save changed nothing
+    remaining_ms: int
+
+
+@dataclass(frozen=True)
+class SessionClock:
+    session: InterviewSession
+    remaining_ms: int
+    step_seconds: dict[int, float]
+
+
+def _session_lock(session_id: int) -> tuple[InterviewSession, datetime]:
+    """Lock the session row; return it with the database's clock at lock time."""
+    session = (
+        InterviewSession.objects.select_for_update()
+        .select_related("case_study")
+        .annotate(db_now=Now())
+        .get(pk=session_id)
+    )
+    return session, session.db_now
+
+
+def _credit_active_step(session: InterviewSession, now: datetime,
+                        next_step: int | None) -> None:
+    """Add the time since the last report to the step that was active, then make
+    ``next_step`` (None: nobody is looking) the active one. The caller holds the lock."""
+    if session.active_step and session.active_step_since:
+        end = min(now, session.deadline)
+        seconds = (end - session.active_step_since).total_seconds()
+        seconds = min(max(seconds, 0.0), FOCUS_GAP_MAX_SECONDS)
+        if seconds > 0:
+            StepTime.objects.filter(session=session, step_number=session.active_step).update(
+                seconds=F("seconds") + seconds
+            )
+    if session.is_active and now < session.deadline:
+        session.active_step, session.active_step_since = next_step, now if next_step else None
+    else:
+        session.active_step, session.active_step_since = None, None
+    session.save(update_fields=["active_step", "active_step_since"])
+
+
+def _submit_locked(session: InterviewSession, now: datetime,
+                   reason: InterviewSession.SubmitReason) -> None:
+    """Submit a locked, active session. At the deadline, the submission time is the deadline
+    itself, however late the sweep or the next request noticed."""
+    _credit_active_step(session, now, None)
+    session.status = InterviewSession.Status.SUBMITTED
+    session.submit_reason = reason
+    session.submitted_at = (
+        session.deadline if reason == InterviewSession.SubmitReason.DEADLINE
+        else min(now, session.deadline)
+    )
+    session.save(update_fields=["status", "submit_reason", "submitted_at"])
+    logger.info("interview session %s submitted (%s)", session.pk, reason)
+
+
+def _submit_if_due_locked(session: InterviewSession, now: datetime) -> bool:
+    if session.is_due(now=now):
+        _submit_locked(session, now, InterviewSession.SubmitReason.DEADLINE)
+        return True
+    return False
+
+
+def session_start(*, candidate: AbstractBaseUser, case_study: CaseStudy
+                  ) -> tuple[InterviewSession, bool]:
+    """Start ``candidate``'s session of ``case_study``, or return the one already running.
+
+    Returns ``(session, created)``. Idempotent: a double click or two tabs starting at once
+    get the same session (the partial unique constraint decides the race). An active session
+    already past its deadline is submitted first and a fresh one started.
+    Raises ``PermissionDenied`` for interviewers and admins, ``ValidationError`` when there is
+    no current rubric.
+    """
+    if not roles.is_candidate(candidate):
+        raise PermissionDenied("Interviewers and admins do not take interviews.")
+    rubric = Rubric.objects.filter(is_current=True).first()
+    if rubric is None:
+        raise ValidationError("There is no rubric yet: load the catalogue first.")
+    with transaction.atomic():
+        existing = (
+            InterviewSession.objects.select_for_update()
+            .annotate(db_now=Now())
+            .filter(candidate=candidate, case_study=case_study,
+                    status=InterviewSession.Status.ACTIVE)
+            .first()
+        )
+        # A session past its deadline is submitted here, and a fresh one started.
+        if existing is not None and not _submit_if_due_locked(existing, existing.db_now):
+            return existing, False
+        try:
+            with transaction.atomic():
+                session = InterviewSession.objects.create(
+                    candidate=candidate,
+                    case_study=case_study,
+                    rubric=rubric,
+                    duration_seconds=case_study.duration_seconds,
+                    started_at=Now(),
+                    deadline=Now() + Value(timedelta(seconds=case_study.duration_seconds),
+                                           output_field=DurationField()),
+                )
+        except IntegrityError:
+            # Another request started it between our check and our insert.
+            return InterviewSession.objects.get(
+                candidate=candidate, case_study=case_study,
+                status=InterviewSession.Status.ACTIVE,
+            ), False
+        session.refresh_from_db(fields=["started_at", "deadline"])
+        Answer.objects.bulk_create(Answer(session=session, step_number=n) for n in STEP_NUMBERS)
+        StepTime.objects.bulk_create(
+            StepTime(session=session, step_number=n) for n in STEP_NUMBERS
+        )
+    logger.info("interview session %s started: %s for %s", session.pk, case_study.slug,
+                candidate.pk)
+    return session, True
+
+
+def session_submit_if_due(*, session: InterviewSession) -> InterviewSession:
+    """The lazy half of the deadline: called on every request for a session, submits it when
+    its deadline and grace have passed. Returns the session as it now is. Takes no lock when
+    ``session`` carries a ``db_now`` that says it is not due yet."""
+    now = getattr(session, "db_now", None)
+    if not session.is_active or (now is not None and not session.is_due(now=now)):
+        return session
+    with transaction.atomic():
+        locked, now = _session_lock(session.pk)
+        if _submit_if_due_locked(locked, now):
+            return locked
+    return session
+
+
+def session_submit(*, session: InterviewSession) -> InterviewSession:
+    """The candidate submits early (after confirming). Submitting a submitted session changes
+    nothing; a session already past its deadline is recorded as timed out."""
+    with transaction.atomic():
+        locked, now = _session_lock(session.pk)
+        if locked.is_active and not _submit_if_due_locked(locked, now):
+            reason = (InterviewSession.SubmitReason.DEADLINE if now >= locked.deadline
+                      else InterviewSession.SubmitReason.EARLY)
+            _submit_locked(locked, now, reason)
+    return locked
+
+
+def session_submit_overdue(*, candidate: AbstractBaseUser | None = None, limit: int = 500
+                           ) -> int:
+    """The beat sweep (and, for one ``candidate``, the lazy check of "My sessions"): submit
+    every active session past its deadline and grace. Returns how many it submitted; running
+    it again submits nothing more."""
+    overdue = InterviewSession.objects.filter(
+        status=InterviewSession.Status.ACTIVE, deadline__lt=Now()
+    )
+    if candidate is not None:
+        overdue = overdue.filter(candidate=candidate)
+    candidates = list(overdue.order_by("deadline").values_list("pk", flat=True)[:limit])
+    submitted = 0
+    for session_id in candidates:
+        with transaction.atomic():
+            try:
+                locked, now = _session_lock(session_id)
+            except InterviewSession.DoesNotExist:
+                continue
+            if _submit_if_due_locked(locked, now):
+                submitted += 1
+    return submitted
+
+
+def _normalise_newlines(value: str) -> str:
+    # Browsers may send CRLF for textarea content; store one form so versions compare equal.
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def answer_save(*, session: InterviewSession, step_number: int, text: str, diagram: str = "",
+                base_version: int, active_step: int | None = None) -> SaveResult:
+    """Save ``text`` (and for step 5 ``diagram``) as the next version of the step's answer.
+
+    ``base_version`` is the version the candidate edited. When it is not the current one the
+    save is refused with ``AnswerConflict`` (unless the text is already what is stored: a
+    retried save that had in fact landed), so nothing is silently overwritten. Every accepted
+    change appends an ``AnswerRevision`` with the database time and the time since start.
+    Raises ``SessionClosed`` after the deadline and grace (submitting the session on the way)
+    or once submitted; ``ValidationError`` for a bad step or an oversized text.
+    """
+    if step_number not in STEP_NUMBERS:
+        raise ValidationError("No such step.")
+    text, diagram = _normalise_newlines(text), _normalise_newlines(diagram)
+    if step_number != Answer.DIAGRAM_STEP and diagram:
+        raise ValidationError("Only the high-level design step takes a diagram.")
+    if len(text) > ANSWER_TEXT_MAX_CHARS or len(diagram) > DIAGRAM_MAX_CHARS:
+        raise ValidationError(
+            f"An answer holds at most {ANSWER_TEXT_MAX_CHARS:,} characters and a diagram "
+            f"{DIAGRAM_MAX_CHARS:,}."
+        )
+    conflict: AnswerConflict | None = None
+    with transaction.atomic():
+        locked, now = _session_lock(session.pk)
+        _submit_if_due_locked(locked, now)
+        if locked.is_active:
+            answer = Answer.objects.select_for_update().get(session=locked,
+                                                            step_number=step_number)
+            remaining = locked.remaining_ms(now=now)
+            unchanged = answer.text == text and answer.diagram == diagram
+            revision = None
+            if base_version != answer.version and not unchanged:
+                conflict = AnswerConflict(answer, yours_text=text, yours_diagram=diagram,
+                                          remaining_ms=remaining)
+            elif not unchanged:
+                answer.version += 1
+                answer.text, answer.diagram, answer.updated_at = text, diagram, now
+                answer.save(update_fields=["version", "text", "diagram", "updated_at"])
+                revision = AnswerRevision.objects.create(
+                    answer=answer, version=answer.version, text=text, diagram=diagram,
+                    saved_at=now, elapsed_ms=locked.elapsed_ms(now=now),
+                )
+            if active_step in STEP_NUMBERS:
+                _credit_active_step(locked, now, active_step)
+    if not locked.is_active:
+        raise SessionClosed(locked)
+    if conflict is not None:
+        raise conflict
+    return SaveResult(answer=answer, revision=revision, remaining_ms=remaining)
+
+
+def session_focus(*, session: InterviewSession, step: int | None) -> SessionClock:
+    """Record that the candidate now works on ``step`` (None: the page is hidden), crediting
+    the time since the last report to the previous step. Also the page's heartbeat: returns
+    the time left by the server's clock and the seconds per step so far."""
+    if step is not None and step not in STEP_NUMBERS:
+        raise ValidationError("No such step.")
+    with transaction.atomic():
+        locked, now = _session_lock(session.pk)
+        if not _submit_if_due_locked(locked, now) and locked.is_active:
+            _credit_active_step(locked, now, step)
+        seconds = dict(
+            StepTime.objects.filter(session=locked).values_list("step_number", "seconds")
+        )
+    return SessionClock(session=locked, remaining_ms=locked.remaining_ms(now=now),
+                        step_seconds=seconds)
+
+
+def question_ask(*, session: InterviewSession, question: ClarifyingQuestion | None = None,
+                 text: str = "") -> QuestionAsked:
+    """Ask one of the case study's clarifying questions (its answer is revealed; asking it
+    again returns the first record) or a question in the candidate's own words (recorded for
+    the interviewer). Raises ``SessionClosed`` once the time is up."""
+    text = " ".join(text.split())
+    if question is None and not text:
+        raise ValidationError("Type a question.")
+    if len(text) > QUESTION_MAX_CHARS:
+        raise ValidationError(f"A question has at most {QUESTION_MAX_CHARS} characters.")
+    if question is not None and question.case_study_id != session.case_study_id:
+        raise ValidationError("That question belongs to another case study.")
+    with transaction.atomic():
+        locked, now = _session_lock(session.pk)
+        _submit_if_due_locked(locked, now)
+        if locked.is_active:
+            if question is not None:
+                asked, _ = QuestionAsked.objects.get_or_create(
+                    session=locked, question=question,
+                    defaults={"kind": QuestionAsked.Kind.CATALOGUE, "text": question.question,
+                              "answer": question.answer, "asked_at": now,
+                              "elapsed_ms": locked.elapsed_ms(now=now)},
+                )
+            else:
+                asked = QuestionAsked.objects.create(
+                    session=locked, kind=QuestionAsked.Kind.FREE_TEXT, text=text,
+                    asked_at=now, elapsed_ms=locked.elapsed_ms(now=now),
+                )
+    if not locked.is_active:
+        raise SessionClosed(locked)
+    return asked

@@ -1,9 +1,51 @@
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseStopPolling,
+    reswap,
+    retarget,
+    trigger_client_event,
+)
+from django_htmx.middleware import HtmxDetails
 
 from grading import selectors as grading_selectors
-from interviews import selectors
+from interviews import selectors, services
+from interviews.forms import AnswerSaveForm, FocusForm, QuestionForm
+from interviews.grading_selectors import feedback_for_candidate, skill_profile_for_candidate
+from interviews.models import InterviewSession
+from mlsd_site import roles
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def login_required_htmx(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like ``login_required``, except that an htmx request gets a 401 it can show and retry
+    (a redirect would be followed and the log-in page swapped into the answer)."""
+
+    @wraps(view)
+    def wrapper(request: HtmxHttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            return HttpResponse(
+                "You are logged out. Log in again in another tab: your text is kept in this "
+                "browser until it is saved.", status=401, content_type="text/plain",
+            )
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
 
 
 @require_GET
@@ -30,5 +72,183 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "rubric": rubric,
             "steps": selectors.case_study_steps(case_study=case_study, rubric=rubric),
             "contract": grading_selectors.model_contract(case_study=case_study),
+            "active_session": selectors.session_active_for(user=request.user,
+                                                           case_study=case_study),
+            "may_start": roles.is_candidate(request.user),
         },
     )
+
+
+# --- Interview sessions ---------------------------------------------------------------------
+
+
+@require_POST
+@login_required_htmx
+def session_start(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    case_study = selectors.case_study_get_published(slug=slug)
+    try:
+        session, _ = services.session_start(candidate=request.user, case_study=case_study)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(case_study)
+    if request.htmx:
+        return HttpResponseClientRedirect(session.get_absolute_url())
+    return redirect(session)
+
+
+@require_GET
+@login_required_htmx
+def session_list(request: HttpRequest) -> HttpResponse:
+    services.session_submit_overdue(candidate=request.user)
+    return render(request, "interviews/session_list.html", {
+        "sessions": selectors.session_list_for_candidate(user=request.user),
+        "profile": skill_profile_for_candidate(user=request.user),
+    })
+
+
+@require_GET
+@login_required_htmx
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    was_active = session.is_active
+    session = services.session_submit_if_due(session=session)
+    if session.is_submitted:
+        if was_active:
+            messages.info(request, "Time ran out: your answers were submitted at the deadline.")
+        return redirect(session.get_review_url())
+    workspace = selectors.session_workspace(session=session)
+    return render(request, "interviews/session.html", {
+        "session": session,
+        "steps": workspace.steps,
+        "panel": workspace.panel,
+        "remaining_ms": workspace.remaining_ms,
+        "grace_ms": settings.INTERVIEW_SAVE_GRACE_SECONDS * 1000,
+    })
+
+
+def _closed_response(request: HttpRequest, session: InterviewSession,
+                     message: str) -> HttpResponse:
+    """423 with the "interview ended" banner, swapped into the page's banner slot."""
+    response = render(request, "interviews/session.html#session-closed",
+                      {"session": session, "closed_message": message}, status=423)
+    response = trigger_client_event(response, "session:closed", {"status": session.status})
+    return reswap(retarget(response, "#session-banner"), "innerHTML")
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain")
+
+
+@require_POST
+@login_required_htmx
+def answer_save(request: HtmxHttpRequest, session_id: int, step: int) -> HttpResponse:
+    """Autosave of one step. 200: the step's "saved" state (and its preview, out of band);
+    409: the conflict panel with both texts; 423: the session has ended; 400: bad input."""
+    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    form = AnswerSaveForm(request.POST)
+    if not form.is_valid():
+        return _bad_request("Not saved: the request was incomplete.")
+    data = form.cleaned_data
+    try:
+        result = services.answer_save(
+            session=session, step_number=step, text=data["text"], diagram=data["diagram"],
+            base_version=data["base_version"], active_step=data["active_step"],
+        )
+    except services.SessionClosed as closed:
+        return _closed_response(request, closed.session, str(closed))
+    except services.AnswerConflict as conflict:
+        response = render(request, "interviews/session.html#answer-conflict", {
+            "answer": conflict.answer,
+            "yours_text": conflict.yours_text,
+            "yours_diagram": conflict.yours_diagram,
+        }, status=409)
+        response["X-Answer-Version"] = str(conflict.answer.version)
+        response = trigger_client_event(response, "session:clock",
+                                        {"remaining_ms": conflict.remaining_ms})
+        return reswap(retarget(response, f"#conflict-{step}"), "innerHTML")
+    except ValidationError as error:
+        return _bad_request("Not saved: " + " ".join(error.messages))
+    response = render(request, "interviews/session.html#save-response",
+                      {"answer": result.answer})
+    response["X-Answer-Version"] = str(result.answer.version)
+    return trigger_client_event(response, "session:clock",
+                                {"remaining_ms": result.remaining_ms})
+
+
+@require_POST
+@login_required_htmx
+def session_focus(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """The page's heartbeat and "now working on step N" report; answers with the time per
+    step so far, and stops the polling once the session is over."""
+    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    form = FocusForm(request.POST)
+    if not form.is_valid():
+        return _bad_request("No such step.")
+    clock = services.session_focus(session=session, step=form.cleaned_data["step"])
+    if clock.session.is_submitted:
+        html = render_to_string("interviews/session.html#session-closed", {
+            "session": clock.session,
+            "closed_message": "This interview has ended; your answers are submitted.",
+        }, request=request)
+        response = HttpResponseStopPolling(html)
+        response = trigger_client_event(response, "session:closed",
+                                        {"status": clock.session.status})
+        return reswap(retarget(response, "#session-banner"), "innerHTML")
+    response = render(request, "interviews/session.html#step-times",
+                      {"session": clock.session,
+                       "steps": selectors.session_steps(session=clock.session)})
+    return trigger_client_event(response, "session:clock", {"remaining_ms": clock.remaining_ms})
+
+
+@require_POST
+@login_required_htmx
+def question_ask(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    form = QuestionForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(" ".join(form.errors.get("__all__", ["Type a question."])))
+    question = None
+    if form.cleaned_data["question"]:
+        question = selectors.clarifying_question_for_session(
+            session=session, question_id=form.cleaned_data["question"])
+    try:
+        services.question_ask(session=session, question=question,
+                              text=form.cleaned_data["text"] or "")
+    except services.SessionClosed as closed:
+        return _closed_response(request, closed.session, str(closed))
+    except ValidationError as error:
+        return _bad_request(" ".join(error.messages))
+    if not request.htmx:
+        return redirect(session)
+    return render(request, "interviews/session.html#questions",
+                  {"session": session, "panel": selectors.session_question_panel(session=session)})
+
+
+@require_POST
+@login_required_htmx
+def session_submit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    session = services.session_submit(session=session)
+    if request.htmx:
+        return HttpResponseClientRedirect(session.get_review_url())
+    return redirect(session.get_review_url())
+
+
+@require_GET
+@login_required_htmx
+def session_review(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    session = services.session_submit_if_due(session=session)
+    if session.is_active:
+        return redirect(session)
+    review = selectors.session_review(session=session)
+    # Released feedback only: before release the selector returns None and nothing of the
+    # grades reaches the template.
+    feedback = feedback_for_candidate(session=session)
+    return render(request, "interviews/session_review.html", {
+        "session": session,
+        "review": review,
+        "feedback": feedback,
+        "steps": [(step, feedback.step(step.number) if feedback else None)
+                  for step in review.steps],
+    })

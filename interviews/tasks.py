@@ -1,0 +1,12 @@
+"""Celery tasks for interviews: thin wrappers that call services."""
+
+from celery import shared_task
+
+from interviews import services
+
+
+@shared_task(name="interviews.submit_overdue_sessions", ignore_result=True)
+def submit_overdue_sessions_task() -> int:
+    """Beat runs this every 30 s: sessions past their deadline become submitted even when
+    the candidate never comes back. Idempotent; safe to run on several workers at once."""
+    return services.session_submit_overdue()
