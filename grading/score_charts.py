@@ -42,8 +42,9 @@ def score_charts(*, task_type: str, plots: dict, per_slice: dict[str, float],
                 edges=residuals["edges"], counts=residuals["counts"],
                 title="Residuals (predicted − actual, minutes)", x_label="minutes")))
         if plots.get("predicted_vs_actual"):
+            # Cells of a 2-D histogram (actual, predicted, rows); drawn at their centres.
             out.append(("Predicted against actual", charts.scatter(
-                points=[tuple(p) for p in plots["predicted_vs_actual"]],
+                points=[(cell[0], cell[1]) for cell in plots["predicted_vs_actual"]],
                 title="Predicted against actual", x_label="actual minutes",
                 y_label="predicted minutes")))
     if per_slice:

@@ -56,7 +56,8 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
     case_study = case_study_get_published(slug=slug)
     if not roles.is_candidate(request.user):
         raise Http404("Only candidates submit models.")
-    form = SubmissionForm(request.POST or None, request.FILES or None)
+    form = (SubmissionForm(request.POST, request.FILES) if request.method == "POST"
+            else SubmissionForm())
     error = None
     if request.method == "POST":
         if form.is_valid():

@@ -1,0 +1,158 @@
+"""Crawl the site as every role and check every response: held-out labels never appear
+(several fingerprints of them), and every HTML page carries a CSP header with a nonce that
+its scripts use."""
+
+import re
+from collections import deque
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from grading import services as grading_services
+from grading.models import Dataset
+from grading.tests.conftest import train_example_model
+from interviews import services as interview_services
+from interviews.models import CaseStudy
+from interviews.tests.factories import admin_user, candidate, interviewer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+MAX_PAGES_PER_ROLE = 250
+SKIP = re.compile(r"^/(static/|accounts/logout/|admin/.+/(delete|history)/|admin/logout/)")
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in {"href", "hx-get"} and value and value.startswith("/"):
+                self.links.append(value.split("#")[0])
+
+
+def label_fingerprints(dataset: Dataset) -> list[bytes]:
+    """Byte strings that would betray held-out labels if they appeared in a response."""
+    import hashlib
+
+    directory = grading_services.dataset_directory(dataset) / "heldout"
+    labels = np.load(directory / "labels.npy", allow_pickle=False)
+    raw = (directory / "labels.npy").read_bytes()
+    prints = [
+        hashlib.sha256(labels.tobytes()).hexdigest().encode(),
+        hashlib.sha256(raw).hexdigest().encode(),
+        raw[128:192],  # the array's data, past the .npy header
+        (directory / "features.parquet").read_bytes()[64:128],
+    ]
+    if labels.dtype.kind == "f":  # distinctive values: look for runs of consecutive labels
+        for start in range(0, min(len(labels) - 2, 400), 7):
+            a, b = labels[start], labels[start + 1]
+            for fmt in ("{:.7g}", "{:.6g}", "{:.4f}", "{:.2f}", "{}"):
+                for sep in (",", ", ", "\n", " ", "]["):
+                    prints.append(f"{fmt.format(a)}{sep}{fmt.format(b)}".encode())
+    return prints
+
+
+@pytest.fixture
+def site(catalogue, data_dirs, tmp_path, django_capture_on_commit_callbacks):
+    owner = candidate(username="owner")
+    users = {
+        "anonymous": None,
+        "candidate": owner,
+        "other-candidate": candidate(username="other"),
+        "interviewer": interviewer(username="iv"),
+        "admin": admin_user(username="boss", is_superuser=True),
+    }
+    datasets = {}
+    for slug in ("food-delivery-time", "ad-click-prediction"):
+        case = CaseStudy.objects.get(slug=slug)
+        dataset, built = grading_services.dataset_build(case_study=case, size="tiny")
+        datasets[slug] = dataset
+        model = train_example_model(built, tmp_path / slug)
+        with django_capture_on_commit_callbacks(execute=True):
+            grading_services.submission_create(
+                candidate=owner, case_study=case,
+                upload=SimpleUploadedFile("model.onnx", model.read_bytes()), note="mine")
+    # One round closed, so private scores and whole-split plots are on show too.
+    grading_services.leaderboard_close(
+        leaderboard=grading_services.leaderboard_for(CaseStudy.objects.get(
+            slug="ad-click-prediction")))
+    session, _ = interview_services.session_start(
+        candidate=owner, case_study=CaseStudy.objects.get(slug="food-delivery-time"))
+    interview_services.answer_save(session=session, step_number=1, text="Predict minutes.",
+                                   base_version=0)
+    interview_services.session_submit(session=session)
+    return users, datasets
+
+
+def crawl(client: Client) -> dict[str, object]:
+    seen: dict[str, object] = {}
+    queue = deque(["/", "/sessions/", "/grading/", "/grading/calibration/", "/admin/",
+                   "/case-studies/food-delivery-time/data/train.csv",
+                   "/case-studies/food-delivery-time/validator.pyz"])
+    while queue and len(seen) < MAX_PAGES_PER_ROLE:
+        url = queue.popleft()
+        if url in seen or SKIP.match(url):
+            continue
+        response = client.get(url)
+        seen[url] = response
+        content_type = response.get("Content-Type", "")
+        if response.status_code == 200 and content_type.startswith("text/html"):
+            parser = Links()
+            parser.feed(response.content.decode())
+            queue.extend(link for link in parser.links if link not in seen)
+    return seen
+
+
+def body(response) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def test_no_response_to_any_role_contains_heldout_labels(site):
+    users, datasets = site
+    prints = [p for dataset in datasets.values() for p in label_fingerprints(dataset)]
+    total = 0
+    for role, user in users.items():
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        pages = crawl(client)
+        total += len(pages)
+        assert len(pages) > 3, role
+        for url, response in pages.items():
+            content = body(response)
+            for fingerprint in prints:
+                assert fingerprint not in content, (role, url, fingerprint[:40])
+            assert response.status_code < 500, (role, url, response.status_code)
+    assert total > 40
+
+
+def test_every_html_page_carries_a_csp_nonce_that_its_scripts_use(site):
+    users, _ = site
+    checked = 0
+    for role, user in users.items():
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        for url, response in crawl(client).items():
+            if response.status_code != 200 or not response.get(
+                    "Content-Type", "").startswith("text/html"):
+                continue
+            header = response.get("Content-Security-Policy", "")
+            match = re.search(r"'nonce-([^']+)'", header)
+            assert match, (role, url, header)
+            assert "'unsafe-inline'" not in header.split("script-src", 1)[1].split(";")[0]
+            html = response.content.decode()
+            for tag in re.findall(r"<script\b[^>]*>", html):
+                assert f'nonce="{match.group(1)}"' in tag, (role, url, tag)
+            for tag in re.findall(r"<style\b[^>]*>", html):
+                assert f'nonce="{match.group(1)}"' in tag, (role, url, tag)
+            assert not re.search(r"\son[a-z]+=\"", html), (role, url)  # no inline handlers
+            checked += 1
+    assert checked > 30
