@@ -239,7 +239,7 @@ class LeaderboardPage:
     total_entries: int = 0
 
 
-def _column(key: str) -> MetricColumn:
+def metric_column(key: str) -> MetricColumn:
     metric = metrics.metric_get(key)
     return MetricColumn(key=key, label=metric.label, direction=str(metric.direction))
 
@@ -268,8 +268,8 @@ def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
     case_study = leaderboard.case_study
     if split != "private" or not leaderboard.is_closed:
         split = "public"
-    primary = _column(case_study.primary_metric)
-    secondary = [_column(k) for k in case_study.secondary_metrics if k in metrics.METRICS
+    primary = metric_column(case_study.primary_metric)
+    secondary = [metric_column(k) for k in case_study.secondary_metrics if k in metrics.METRICS
                  and k != case_study.primary_metric]
     sort_field = f"{split}_sort"
     entries = leaderboard.entries.annotate(
@@ -379,7 +379,7 @@ def submission_view(*, submission: Submission, score: Score | None,
         if key == primary_key:
             ci = ((score.private_ci_low, score.private_ci_high) if reveal
                   else (score.public_ci_low, score.public_ci_high))
-        lines.append(MetricLine(column=_column(key), value=values[key], ci=ci,
+        lines.append(MetricLine(column=metric_column(key), value=values[key], ci=ci,
                                 is_primary=key == primary_key))
     plot_split = "all" if reveal else "public"
     per_slice = score.per_slice.get(plot_split, {})
@@ -431,3 +431,56 @@ def sandbox_limits_for(task: ScoringTask) -> SandboxLimits:
         request_rows=task.request_rows,
         artifact=ArtifactLimits(max_file_bytes=settings.MODEL_UPLOAD_MAX_BYTES),
     )
+
+
+# --- combined standings ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StandingRow:
+    candidate_id: int
+    name: str
+    model_rank: int | None
+    model_score: float | None
+    verdict: str | None  # a Grade.Verdict value
+    verdict_label: str | None
+    rubric_mean: float | None
+    session_id: int | None
+
+
+def combined_standings(*, case_study: CaseStudy) -> tuple[str, list[StandingRow]]:
+    """Each candidate's model rank (private once the round closed, else public) beside the
+    verdict and weighted rubric mean of their latest released interview on the same case
+    study. Returns (the split ranked on, rows); a constant number of queries."""
+    from django.contrib.auth import get_user_model
+
+    from interviews.grading_selectors import released_verdicts_for_case
+    from interviews.models import Grade
+
+    leaderboard = Leaderboard.objects.filter(case_study=case_study).first()
+    split = "private" if leaderboard and leaderboard.is_closed else "public"
+    ranked: dict[int, tuple[int, float, str]] = {}
+    if leaderboard is not None:
+        entries = (leaderboard.entries.filter(is_baseline=False)
+                   .annotate(rank=Window(Rank(), order_by=F(f"{split}_sort").desc()))
+                   .values_list("candidate_id", "rank", f"{split}_primary", "display_name"))
+        ranked = {cid: (rank, value, name) for cid, rank, value, name in entries}
+    verdicts = released_verdicts_for_case(case_study=case_study)
+    missing = set(verdicts) - set(ranked)
+    names = dict(get_user_model().objects.filter(pk__in=missing).values_list(
+        "pk", "username")) if missing else {}
+    labels = dict(Grade.Verdict.choices)
+    rows = []
+    for candidate_id in set(ranked) | set(verdicts):
+        rank, value, name = ranked.get(candidate_id, (None, None, names.get(candidate_id)))
+        released = verdicts.get(candidate_id)
+        rows.append(StandingRow(
+            candidate_id=candidate_id, name=name or "?", model_rank=rank, model_score=value,
+            verdict=released.verdict if released else None,
+            verdict_label=labels.get(released.verdict) if released else None,
+            rubric_mean=float(released.weighted_mean) if released and
+            released.weighted_mean is not None else None,
+            session_id=released.session_id if released else None))
+    rows.sort(key=lambda r: (r.model_rank is None, r.model_rank or 0,
+                             -(r.rubric_mean or 0), r.name))
+    return split, rows

@@ -9,6 +9,7 @@ urlpatterns = [
     path("case-studies/<slug:slug>/validator.pyz", views.validator_download, name="validator"),
     path("case-studies/<slug:slug>/submit/", views.submit, name="submit"),
     path("case-studies/<slug:slug>/leaderboard/", views.leaderboard, name="leaderboard"),
+    path("case-studies/<slug:slug>/standings/", views.standings, name="standings"),
     path("submissions/<uuid:submission_uuid>/", views.submission_detail, name="submission"),
     path("submissions/<uuid:submission_uuid>/status/", views.submission_status,
          name="submission_status"),

@@ -159,3 +159,17 @@ def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "grading/leaderboard.html", {
         "board": page, "case_study": board.case_study,
         "history_chart": selectors.leaderboard_history_chart(board=page)})
+
+
+@login_required
+@require_GET
+def standings(request: HttpRequest, slug: str) -> HttpResponse:
+    """Model rank beside interview verdict, for interviewers and admins only: verdicts are
+    other candidates' feedback."""
+    if not roles.is_interviewer(request.user):
+        raise Http404("No such page.")
+    case_study = case_study_get_published(slug=slug)
+    split, rows = selectors.combined_standings(case_study=case_study)
+    return render(request, "grading/standings.html",
+                  {"case_study": case_study, "split": split, "rows": rows,
+                   "primary": selectors.metric_column(case_study.primary_metric)})
