@@ -9,11 +9,14 @@ from interviews.models import (
     CaseStudy,
     ClarifyingQuestion,
     Concept,
+    EvidenceQuote,
+    Grade,
     InterviewSession,
     QuestionAsked,
     Rubric,
     RubricStep,
     StepBudget,
+    StepScore,
     StepTime,
 )
 
@@ -123,7 +126,8 @@ class InterviewSessionAdmin(admin.ModelAdmin):
     list_select_related = ["candidate", "case_study"]
     readonly_fields = ["candidate", "case_study", "rubric", "status", "duration_seconds",
                        "started_at", "deadline", "submitted_at", "submit_reason", "active_step",
-                       "active_step_since"]
+                       "active_step_since", "graders_required", "feedback_released_at",
+                       "feedback_released_by", "feedback_verdict", "feedback_weighted_mean"]
     inlines = [AnswerInline, StepTimeInline, QuestionAskedInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -135,6 +139,41 @@ class AnswerRevisionAdmin(admin.ModelAdmin):
     list_display = ["answer", "version", "saved_at", "elapsed_ms"]
     list_select_related = ["answer"]
     readonly_fields = ["answer", "version", "text", "diagram", "saved_at", "elapsed_ms"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class StepScoreInline(ReadOnlyInline):
+    model = StepScore
+    fields = ["step_number", "level", "not_reached", "comment"]
+    readonly_fields = fields
+
+
+class EvidenceQuoteInline(ReadOnlyInline):
+    model = EvidenceQuote
+    fields = ["step_number", "text", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Grade)
+class GradeAdmin(admin.ModelAdmin):
+    """Grades are read-only here: drafts change on the grading page, and submitted grades do
+    not change at all (the database refuses it). Assigning graders and releasing feedback go
+    through the grading queue, which checks the rules."""
+
+    list_display = ["id", "session", "grader", "status", "verdict", "suggested_verdict",
+                    "weighted_mean", "submitted_at"]
+    list_filter = ["status", "verdict", "session__case_study"]
+    search_fields = ["grader__username", "session__candidate__username"]
+    list_select_related = ["session__candidate", "session__case_study", "grader"]
+    readonly_fields = ["session", "grader", "assigned_by", "status", "revision", "red_flags",
+                       "verdict", "override_reason", "summary", "suggested_verdict",
+                       "weighted_mean", "created_at", "updated_at", "submitted_at"]
+    inlines = [StepScoreInline, EvidenceQuoteInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

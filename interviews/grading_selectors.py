@@ -369,6 +369,10 @@ class GradingWorkspace:
         return max(self.session.graders_required - len(self.graders), 0)
 
     @property
+    def open_slot_list(self) -> range:
+        return range(self.open_slots)
+
+    @property
     def submitted_count(self) -> int:
         return sum(1 for grader in self.graders if grader.grade.is_submitted)
 
@@ -447,13 +451,6 @@ def grading_workspace(*, session: InterviewSession, user: AbstractBaseUser
     )
 
 
-def grade_suggestion_for(*, grade: Grade) -> rules.Suggestion:
-    """The rules applied to a stored grade (for the autosave response)."""
-    weights = {step.number: step.weight for step in grade.session.rubric.steps.all()}
-    levels = {score.step_number: score.rule_level for score in grade.step_scores.all()}
-    return rules.suggest(levels=levels, weights=weights, red_flags=bool(grade.red_flags))
-
-
 def evidence_for_step(*, grade: Grade, step_number: int) -> list[EvidenceQuote]:
     return list(EvidenceQuote.objects.filter(grade=grade, step_number=step_number))
 
@@ -481,6 +478,7 @@ class ReplayFrame:
 
 REPLAY_WIDTH = 900
 REPLAY_LABEL_WIDTH = 170
+REPLAY_RIGHT_PAD = 22  # room for the last time label
 REPLAY_ROW = 26
 
 
@@ -494,12 +492,17 @@ class ReplayTimeline:
     rows: list[dict]
     questions: list[dict]
     axis: list[dict]
+    saves_ms: list[int] = field(default_factory=list)
     width: int = REPLAY_WIDTH
     label_width: int = REPLAY_LABEL_WIDTH
 
     @property
     def plot_width(self) -> int:
-        return self.width - self.label_width
+        return self.width - self.label_width - REPLAY_RIGHT_PAD
+
+    @property
+    def plot_end(self) -> int:
+        return self.width - REPLAY_RIGHT_PAD
 
     @property
     def height(self) -> int:
@@ -516,7 +519,7 @@ def session_replay_timeline(*, session: InterviewSession) -> ReplayTimeline:
     end_ms = max(session.used_seconds * 1000,
                  max((ms for values in saves.values() for ms in values), default=0),
                  max((q.elapsed_ms for q in asked), default=0), 1000)
-    plot = REPLAY_WIDTH - REPLAY_LABEL_WIDTH
+    plot = REPLAY_WIDTH - REPLAY_LABEL_WIDTH - REPLAY_RIGHT_PAD
 
     def x(ms: int) -> float:
         return round(REPLAY_LABEL_WIDTH + plot * min(ms, end_ms) / end_ms, 1)
@@ -531,7 +534,8 @@ def session_replay_timeline(*, session: InterviewSession) -> ReplayTimeline:
     axis = [{"x": x(m * 60000), "label": f"{m}:00"}
             for m in range(0, minutes + 1, stride) if m * 60000 <= end_ms]
     return ReplayTimeline(end_ms=end_ms, duration_ms=session.duration_seconds * 1000,
-                          rows=rows, questions=questions, axis=axis)
+                          rows=rows, questions=questions, axis=axis,
+                          saves_ms=sorted({ms for values in saves.values() for ms in values}))
 
 
 def session_replay_frame(*, session: InterviewSession, at_ms: int) -> ReplayFrame:
@@ -576,6 +580,10 @@ class FeedbackEntry:
 class FeedbackStep:
     rubric_step: RubricStep
     entries: list[FeedbackEntry]
+
+    @property
+    def quote_texts(self) -> list[str]:
+        return [quote.text for entry in self.entries for quote in entry.quotes]
 
     @property
     def mean_level(self) -> float | None:
@@ -757,6 +765,11 @@ class StepAgreementRow:
     agreement: agree.Agreement
 
 
+# Mean difference from co-graders (in levels) beyond which an interviewer is called more
+# lenient or stricter than the panel.
+LENIENCY_THRESHOLD = 0.2
+
+
 @dataclass
 class RaterRow:
     user_id: int
@@ -771,9 +784,9 @@ class RaterRow:
     def leniency(self) -> str:
         if self.offset is None:
             return "no double-graded sessions yet"
-        if self.offset >= 0.25:
+        if self.offset >= LENIENCY_THRESHOLD:
             return "more lenient than the panel"
-        if self.offset <= -0.25:
+        if self.offset <= -LENIENCY_THRESHOLD:
             return "stricter than the panel"
         return "in line with the panel"
 
@@ -896,7 +909,7 @@ def calibration_report(*, case_study: CaseStudy | None = None) -> CalibrationRep
         bars=[(row.username, row.offset if row.offset is not None else float("nan"))
               for row in raters],
         title="Leniency: mean difference from co-graders",
-        y_label="levels above (+) or below (−) co-graders", value_format="{:+.2f}",
+        y_label="levels vs co-graders", value_format="{:+.2f}",
         width=560, height=300)
     disagreements.sort(key=lambda d: (-d.spread, -d.session_id, d.step_number))
     return CalibrationReport(

@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from interviews import grading_selectors as selectors
 from interviews import grading_services as services
 from interviews.forms import AssignForm, EvidenceForm, GradeForm, GradersRequiredForm
-from interviews.models import CaseStudy, Grade, InterviewSession
+from interviews.models import Answer, CaseStudy, Grade, InterviewSession
 from interviews.selectors import session_review
 from interviews.views import HtmxHttpRequest, login_required_htmx
 from mlsd_site import roles
@@ -170,9 +170,6 @@ def _workspace_context(request: HttpRequest, session: InterviewSession) -> dict:
         "red_flag_choices": Grade.RedFlag.choices,
         "verdict_choices": Grade.Verdict.choices,
         "editable": workspace.my_grade is not None and not workspace.my_grade.is_submitted,
-        "interviewers": (selectors.interviewers_for_assignment()
-                         if roles.is_admin(request.user) else []),
-        "is_admin": roles.is_admin(request.user),
     }
 
 
@@ -185,7 +182,7 @@ def grading_session(request: HttpRequest, session_id: int) -> HttpResponse:
 
 def _saved_response(request: HttpRequest, grade: Grade) -> HttpResponse:
     response = render(request, f"{SESSION_TEMPLATE}#grade-saved", {
-        "grade": grade, "suggestion": selectors.grade_suggestion_for(grade=grade),
+        "grade": grade, "suggestion": services.grade_suggestion(grade=grade),
         "editable": True,
     })
     response["X-Grade-Revision"] = str(grade.revision)
@@ -263,9 +260,12 @@ def grade_submit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 
 def _evidence_response(request: HttpRequest, grade: Grade, step_number: int,
                        status: int = 200, error: str = "") -> HttpResponse:
-    return render(request, f"{SESSION_TEMPLATE}#evidence-list", {
+    """The step's evidence list and, out of band, its answer with the quotes marked."""
+    return render(request, f"{SESSION_TEMPLATE}#evidence-response", {
         "grade": grade, "number": step_number, "editable": True, "evidence_error": error,
         "quotes": selectors.evidence_for_step(grade=grade, step_number=step_number),
+        "answer": Answer.objects.filter(session_id=grade.session_id,
+                                        step_number=step_number).first(),
     }, status=status)
 
 

@@ -6,6 +6,8 @@ only http(s)/mailto links.
 """
 
 import html
+import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import nh3
@@ -48,3 +50,34 @@ def plain_text(text: str) -> str:
         return ""
     words = html.unescape(nh3.clean(rendered, tags=set(), attributes={}))
     return " ".join(words.split())
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def highlight_quotes(rendered: str, quotes: Iterable[str]) -> str:
+    """Wrap the first occurrence of each quote in ``rendered`` (HTML from
+    ``render_markdown``) in ``<mark class="evidence-mark">``.
+
+    Only text between tags is searched and everything put back is escaped again, so the
+    result is as safe as the input. White space in a quote matches any run of white space; a
+    quote that crosses a tag (part of it bold, say) is left unmarked."""
+    for quote in quotes:
+        words = quote.split()
+        if not words:
+            continue
+        pattern = re.compile(r"\s+".join(re.escape(word) for word in words))
+        parts = _TAG.split(rendered)
+        for index in range(0, len(parts), 2):  # even indexes are text, odd ones tags
+            text = html.unescape(parts[index])
+            match = pattern.search(text)
+            if match is None:
+                continue
+            parts[index] = (
+                html.escape(text[:match.start()], quote=False)
+                + '<mark class="evidence-mark">' + html.escape(match.group(), quote=False)
+                + "</mark>" + html.escape(text[match.end():], quote=False)
+            )
+            break
+        rendered = "".join(parts)
+    return rendered

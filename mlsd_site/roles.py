@@ -14,6 +14,8 @@ GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     INTERVIEWERS: [
         ("interviews", "view_casestudy"),
         ("interviews", "grade_sessions"),
+        ("interviews", "view_interviewsession"),
+        ("interviews", "view_grade"),
     ],
     ADMINS: [
         ("interviews", "grade_sessions"),
@@ -36,6 +38,12 @@ GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("interviews", "view_rubric"),
         ("interviews", "change_rubricstep"),
         ("interviews", "view_rubricstep"),
+        ("interviews", "view_interviewsession"),
+        ("interviews", "view_answer"),
+        ("interviews", "view_answerrevision"),
+        ("interviews", "view_grade"),
+        ("interviews", "view_stepscore"),
+        ("interviews", "view_evidencequote"),
         ("auth", "view_user"),
         ("auth", "change_user"),
     ],

@@ -126,12 +126,12 @@ def create_triggers(apps, schema_editor) -> None:
     else:  # pragma: no cover - the project runs on PostgreSQL and SQLite only
         return
     for statement in statements:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 def drop_triggers(apps, schema_editor) -> None:
     for statement in _drop_sql(schema_editor.connection.vendor):
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):

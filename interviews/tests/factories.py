@@ -119,3 +119,64 @@ def start_session(*, candidate_user=None, case_study=None, duration_seconds: int
         case_study.save(update_fields=["duration_seconds"])
     session, _ = session_start(candidate=candidate_user or candidate(), case_study=case_study)
     return session
+
+
+# --- Grading --------------------------------------------------------------------------------
+
+SAMPLE_ANSWERS = {
+    1: "Predict **p(click)** for every candidate ad: a calibrated probability.",
+    2: "Offline: log loss and normalized entropy. Online: CTR in an A/B test.",
+    3: "- 20 billion impressions a day\n- 80 ms p99 latency budget",
+    4: "Logistic regression baseline, then a deep model; split by time to avoid leakage.",
+    5: "Retrieval, then a ranking service reading from the feature store.",
+    6: "Cache user features and shard the feature store.",
+}
+
+
+def submitted_session(*, candidate_user=None, case_study=None, answers=None,
+                      diagram: str = "", graders_required: int = 1):
+    """A session with answers, submitted early, through the real services."""
+    from interviews.services import answer_save, session_submit
+
+    session = start_session(candidate_user=candidate_user, case_study=case_study)
+    for step, text in (SAMPLE_ANSWERS if answers is None else answers).items():
+        answer_save(session=session, step_number=step, text=text, base_version=0,
+                    diagram=diagram if step == 5 else "")
+    session = session_submit(session=session)
+    if graders_required != 1:
+        session.graders_required = graders_required
+        session.save(update_fields=["graders_required"])
+    return session
+
+
+def grade_input(levels: dict, *, comments: dict | None = None, red_flags=(), verdict: str = "",
+                reason: str = "", summary: str = ""):
+    """A GradeInput: ``levels`` maps steps 1-7 to 1-4 or "not_reached"."""
+    from interviews.grading_services import GradeInput, StepInput
+
+    comments = comments or {}
+    return GradeInput(
+        steps={n: StepInput(level=levels.get(n), comment=comments.get(n, ""))
+               for n in range(1, 8)},
+        red_flags=list(red_flags), verdict=verdict, override_reason=reason, summary=summary,
+    )
+
+
+def graded(session, grader, levels: dict, *, submit: bool = True, **kwargs):
+    """``grader`` claims ``session`` and (by default) submits ``levels`` (steps 1-6 and,
+    unless given, communication at 3)."""
+    from interviews.grading_services import grade_claim, grade_save_draft, grade_submit
+
+    grade, _ = grade_claim(session=session, grader=grader)
+    levels = {7: 3, **levels}
+    data = grade_input(levels, **kwargs)
+    if submit:
+        return grade_submit(grade=grade, base_revision=grade.revision, data=data)
+    return grade_save_draft(grade=grade, base_revision=grade.revision, data=data)
+
+
+def released(session, by=None):
+    from interviews.grading_services import session_release_feedback
+
+    by = by or session.grades.first().grader
+    return session_release_feedback(session=session, by=by)

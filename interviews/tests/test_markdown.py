@@ -76,3 +76,18 @@ def test_markdown_keeps_the_formatting_candidates_use():
 def test_blank_text_renders_nothing():
     assert render_markdown("") == ""
     assert render_markdown("  \n\t ") == ""
+
+
+def test_evidence_quotes_are_marked_in_the_rendered_answer_and_stay_inert():
+    from interviews.markdown import highlight_quotes
+
+    rendered = render_markdown("Predict **p(click)** for every <b>ad</b> & more.\n\n"
+                               "- split by time\n  to avoid leakage")
+    marked = highlight_quotes(rendered, ["for every <b>ad</b> & more",
+                                         "split by time to avoid", "Predict p(click)", ""])
+    assert ('<mark class="evidence-mark">for every &lt;b&gt;ad&lt;/b&gt; &amp; more</mark>'
+            in marked)
+    assert '<mark class="evidence-mark">split by time\nto avoid</mark> leakage' in marked
+    # A quote across a tag is left alone rather than breaking the markup.
+    assert "<strong>p(click)</strong>" in marked and marked.count("<mark") == 2
+    assert "<b>" not in marked
