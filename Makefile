@@ -107,7 +107,7 @@ test-deps: ## Install what the tests drive from Debian: Chromium, and a compose 
 lock: ## Re-pin requirements.lock from pyproject.toml
 	rm -rf var/lockenv && $(PYTHON) -m venv var/lockenv
 	var/lockenv/bin/pip install --quiet --upgrade pip
-	var/lockenv/bin/pip install --quiet ".[dev]"
+	var/lockenv/bin/pip install --quiet ".[dev,bench]"
 	var/lockenv/bin/pip freeze --exclude-editable | grep -v '^mlsd-mock' > requirements.lock
 	rm -rf var/lockenv
 

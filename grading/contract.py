@@ -244,9 +244,12 @@ class InputContract:
             layout.append((name, str(spec.elem_type)))
         return InputLayout(kind="per_column", inputs=tuple(layout))
 
-    def feeds(self, frame: _ColumnSource, layout: InputLayout) -> dict[str, np.ndarray]:
+    def feeds(self, frame: _ColumnSource, layout: InputLayout, *, strings_ready: bool = False
+              ) -> dict[str, np.ndarray]:
         """Build the onnxruntime input dict from ``frame`` (DataFrame or name -> array mapping).
 
+        ``strings_ready``: string columns given as object arrays already hold ``str`` only
+        (the sandbox child decodes them so), so they are used as they are.
         Raises ``KeyError`` if a contract column is missing from ``frame``.
         """
         if layout.kind == "single_tensor":
@@ -262,7 +265,8 @@ class InputContract:
             column = np.asarray(frame[name]).reshape(-1, 1)
             if input_type == "string":
                 # onnxruntime wants Python str objects for string tensors.
-                feeds[name] = column.astype(str).astype(object)
+                ready = strings_ready and column.dtype == object
+                feeds[name] = column if ready else column.astype(str).astype(object)
             else:
                 feeds[name] = np.ascontiguousarray(column, dtype=np.dtype(input_type))
         return feeds

@@ -49,6 +49,7 @@ __all__ = [
     "MetricUndefined",
     "compute",
     "compute_all",
+    "compute_many",
     "confidence_interval",
     "is_better",
     "metric_get",
@@ -150,6 +151,11 @@ class _Data:
         self.groups = groups
 
     @cached_property
+    def order(self) -> np.ndarray:
+        """Rows by ascending prediction (stable): one sort shared by ROC AUC and PR AUC."""
+        return np.argsort(self.y_pred, kind="stable")
+
+    @cached_property
     def ranked(self) -> _Ranked:
         if self.groups is None:
             raise ValueError("ranking metrics need groups (one group id per row)")
@@ -242,10 +248,12 @@ def _row_point(key: str, values: np.ndarray) -> float:
 # --------------------------------------------------------------------------------------
 
 
-def _midrank(x: np.ndarray) -> np.ndarray:
-    """1-based ranks with ties replaced by their average rank (midranks)."""
+def _midrank(x: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """1-based ranks with ties replaced by their average rank (midranks); ``order`` is
+    ``np.argsort(x, kind="stable")`` when the caller has it already."""
     n = len(x)
-    order = np.argsort(x, kind="stable")
+    if order is None:
+        order = np.argsort(x, kind="stable")
     xs = x[order]
     new = np.empty(n, dtype=bool)
     new[0] = True
@@ -271,11 +279,11 @@ def _split_classes(yt: np.ndarray, minimum: int = 1) -> np.ndarray:
     return pos
 
 
-def _roc_auc(yt: np.ndarray, yp: np.ndarray) -> float:
+def _roc_auc(yt: np.ndarray, yp: np.ndarray, order: np.ndarray | None = None) -> float:
     pos = _split_classes(yt)
     m = int(pos.sum())
     n = len(yt) - m
-    ranks = _midrank(yp)
+    ranks = _midrank(yp, order)
     return float((ranks[pos].sum() - m * (m + 1) / 2) / (m * n))
 
 
@@ -312,10 +320,14 @@ def _delong(yt: np.ndarray, preds: list[np.ndarray]) -> tuple[np.ndarray, np.nda
 _WeightedStat = Callable[[np.ndarray | None], float]
 
 
-def _average_precision_stat(yt: np.ndarray, yp: np.ndarray) -> _WeightedStat:
+def _average_precision_stat(yt: np.ndarray, yp: np.ndarray,
+                            order: np.ndarray | None = None) -> _WeightedStat:
+    """``order``: rows by descending prediction. Within a tie it may be in any order: only
+    sums over whole ties are used."""
     if not (yt == 1).any():
         raise MetricUndefined("pr_auc is undefined without any positive")
-    order = np.argsort(-yp, kind="stable")
+    if order is None:
+        order = np.argsort(-yp, kind="stable")
     y = yt[order]
     p = yp[order]
     last = np.append(np.flatnonzero(p[1:] != p[:-1]), len(p) - 1)  # last row of each tie
@@ -439,15 +451,22 @@ class _Ranked:
     def _per_group(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.gid[mask], weights=values, minlength=self.n_groups)
 
+    @cached_property
+    def gain(self) -> np.ndarray:
+        return np.expm1(self.rel * math.log(2.0))  # 2**rel - 1, exact for small rel
+
+    @cached_property
+    def ideal_gain(self) -> np.ndarray:
+        # Ideal order: relevance descending inside each group. gid is already sorted, so the
+        # groups stay in place and every row keeps its within-group position `pos`. The same
+        # for every k, so the NDCG-at-k curve sorts once.
+        return self.gain[np.lexsort((-self.rel, self.gid))]
+
     def ndcg(self, k: int = RANK_CUTOFF) -> np.ndarray:
         t = self.top if k == RANK_CUTOFF else self.pos < k
-        gain = np.expm1(self.rel * math.log(2.0))  # 2**rel - 1, exact for small rel
         discount = 1.0 / np.log2(self.pos[t] + 2.0)
-        dcg = self._per_group(gain[t] * discount, t)
-        # Ideal order: relevance descending inside each group. gid is already sorted, so the
-        # groups stay in place and every row keeps its within-group position `pos`.
-        ideal_gain = gain[np.lexsort((-self.rel, self.gid))]
-        idcg = self._per_group(ideal_gain[t] * discount, t)
+        dcg = self._per_group(self.gain[t] * discount, t)
+        idcg = self._per_group(self.ideal_gain[t] * discount, t)
         return dcg[self.valid] / idcg[self.valid]
 
     def mrr(self) -> np.ndarray:
@@ -571,7 +590,9 @@ def _point(key: str, d: _Data) -> float:
     elif key in _GROUP_VALUES:
         value = float(_group_values(key, d).mean())
     elif key == "roc_auc":
-        value = _roc_auc(d.y_true, d.y_pred)
+        value = _roc_auc(d.y_true, d.y_pred, d.order)
+    elif key == "pr_auc":
+        value = _average_precision_stat(d.y_true, d.y_pred, d.order[::-1])(None)
     else:
         value = _WEIGHTED_STATS[key](d.y_true, d.y_pred)(None)
     return _finite(value, key)
@@ -607,6 +628,26 @@ def compute(key: str, y_true: Any, y_pred: Any, groups: Any = None) -> float:
     """
     metric = metric_get(key)
     return _point(key, _validate_for(metric, y_true, y_pred, groups))
+
+
+def compute_many(keys: list[str], y_true: Any, y_pred: Any, groups: Any = None
+                 ) -> dict[str, float]:
+    """``compute`` for each of ``keys`` on the same rows, leaving out the metrics undefined on
+    this data. The input is validated once per task type and the sorts are shared (one
+    argsort for ROC AUC and PR AUC, one ranking for every ranking metric). Bad input raises
+    ``ValueError`` like ``compute``."""
+    shared: dict[tuple[str, bool], _Data] = {}
+    out: dict[str, float] = {}
+    for key in keys:
+        metric = metric_get(key)
+        kind = (metric.task_type, metric.grouped)
+        if kind not in shared:
+            shared[kind] = _validate_for(metric, y_true, y_pred, groups)
+        try:
+            out[key] = _point(key, shared[kind])
+        except MetricUndefined:
+            continue
+    return out
 
 
 def compute_all(task_type: str, y_true: Any, y_pred: Any, groups: Any = None) -> dict[str, float]:

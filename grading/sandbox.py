@@ -413,11 +413,18 @@ def _write_features(
     missing = [n for n in contract.names if n not in frame.columns]
     if missing:
         raise ValueError(f"features are missing contract columns {missing}")
+    import pandas as pd
+
     arrays: dict[str, np.ndarray] = {}
     for i, (name, dtype) in enumerate(contract.columns):
         column = frame[name]
         if dtype == "string":
-            arrays[f"c{i}"] = column.astype(str).to_numpy(dtype=np.str_)
+            # Dictionary-encoded: each distinct value once, and an int32 code per row. A
+            # fixed-width unicode column is 4 bytes per character per row to write and read,
+            # and the child would then make one Python string per row for onnxruntime.
+            codes, values = pd.factorize(column, use_na_sentinel=False)
+            arrays[f"c{i}"] = codes.astype(np.int32)
+            arrays[f"c{i}_values"] = np.asarray(values.astype(str), dtype=np.str_)
         else:
             arrays[f"c{i}"] = column.to_numpy(dtype=np.dtype(dtype))
     np.savez(dest, **arrays)  # fixed-width dtypes only: loadable with allow_pickle=False

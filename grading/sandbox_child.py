@@ -33,6 +33,7 @@ import numpy as np
 from grading.contract import InputContract, InputLayout, OutputPlan, slice_feeds
 
 STATUS_FILE = "status.json"
+PREDICT_BATCH_ROWS = 65_536
 PREDICTIONS_FILE = "predictions.npy"
 
 # Substrings that mean "ran out of memory" in onnxruntime / numpy / C++ errors.
@@ -81,8 +82,19 @@ def _write_status(payload: dict[str, Any]) -> None:
 
 
 def _load_features(contract: InputContract) -> tuple[dict[str, np.ndarray], int]:
+    """The feature columns; a string column arrives dictionary-encoded (``c<i>`` int32 codes,
+    ``c<i>_values`` the distinct values) and becomes an object array of ``str`` that shares
+    one Python string per distinct value."""
+    columns: dict[str, np.ndarray] = {}
     with np.load("features.npz", allow_pickle=False) as archive:
-        columns = {name: archive[f"c{i}"] for i, name in enumerate(contract.names)}
+        for i, name in enumerate(contract.names):
+            column = archive[f"c{i}"]
+            if f"c{i}_values" in archive.files:
+                values = archive[f"c{i}_values"].astype(object)
+                if column.size and (column.min() < 0 or column.max() >= len(values)):
+                    raise ChildFailure("internal", f"feature codes of {name!r} out of range")
+                column = values[column]
+            columns[name] = column
     n_rows = len(next(iter(columns.values())))
     return columns, n_rows
 
@@ -115,14 +127,24 @@ def _onnx_predictor(
         raise ChildFailure("input_mismatch", "model inputs differ from the checked layout")
     if output.name not in {o.name for o in session.get_outputs()}:
         raise ChildFailure("output_mismatch", "model output missing")
-    feeds = contract.feeds(columns, layout)
+    feeds = contract.feeds(columns, layout, strings_ready=True)
 
-    def predict(rows: int | None) -> np.ndarray:
-        batch = feeds if rows is None else slice_feeds(feeds, rows)
+    def run(batch: dict[str, np.ndarray]) -> np.ndarray:
         (value,) = session.run([output.name], batch)
         if output.kind == "zipmap":
             return _zipmap_to_array(value)
         return np.asarray(value)
+
+    def predict(rows: int | None) -> np.ndarray:
+        if rows is not None:
+            return run(slice_feeds(feeds, rows))
+        # In batches: the runtime's intermediate tensors stay the size of one batch however
+        # many rows are scored, so memory does not grow with the held-out split.
+        total = len(next(iter(feeds.values())))
+        parts = [run({name: value[start:start + PREDICT_BATCH_ROWS]
+                      for name, value in feeds.items()})
+                 for start in range(0, total, PREDICT_BATCH_ROWS)]
+        return np.concatenate(parts) if len(parts) != 1 else parts[0]
 
     return predict
 

@@ -99,13 +99,7 @@ def _subset(split: HeldoutSplit, mask: np.ndarray | None):
 
 
 def _split_metrics(task_type: str, keys: list[str], labels, preds, groups) -> dict[str, float]:
-    values: dict[str, float] = {}
-    for key in keys:
-        try:
-            values[key] = metrics.compute(key, labels, preds, groups)
-        except metrics.MetricUndefined:
-            continue
-    return values
+    return metrics.compute_many(keys, labels, preds, groups)
 
 
 def _downsample(xs: np.ndarray, ys: np.ndarray, points: int = PLOT_POINTS) -> list[list[float]]:
@@ -115,15 +109,32 @@ def _downsample(xs: np.ndarray, ys: np.ndarray, points: int = PLOT_POINTS) -> li
     return [[round(float(x), 5), round(float(y), 5)] for x, y in zip(xs, ys, strict=True)]
 
 
-def _binary_plots(labels: np.ndarray, preds: np.ndarray) -> dict[str, object]:
-    from sklearn.metrics import precision_recall_curve, roc_curve
+def _binary_curves(labels: np.ndarray, preds: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(fpr, tpr, recall, precision) from one sort: the points of scikit-learn's
+    ``roc_curve`` (with ``drop_intermediate``) and of ``precision_recall_curve`` (recall
+    ascending from 0, precision from 1), without validating the input four times over."""
+    order = np.argsort(preds, kind="mergesort")[::-1]
+    sorted_preds = preds[order]
+    last = np.r_[np.flatnonzero(np.diff(sorted_preds)), len(preds) - 1]
+    tps = np.cumsum(labels[order], dtype=np.float64)[last]
+    fps = 1 + last - tps
+    precision = tps / (tps + fps)  # tps + fps >= 1 at every threshold
+    recall = tps / tps[-1]
+    if len(fps) > 2:
+        keep = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)),
+                                    True])
+        fps, tps = fps[keep], tps[keep]
+    fpr, tpr = np.r_[0.0, fps] / fps[-1], np.r_[0.0, tps] / tps[-1]
+    return fpr, tpr, np.r_[0.0, recall], np.r_[1.0, precision]
 
+
+def _binary_plots(labels: np.ndarray, preds: np.ndarray) -> dict[str, object]:
     plots: dict[str, object] = {}
     if 0 < labels.sum() < len(labels):
-        fpr, tpr, _ = roc_curve(labels, preds)
+        fpr, tpr, recall, precision = _binary_curves(labels, preds)
         plots["roc"] = _downsample(fpr, tpr)
-        precision, recall, _ = precision_recall_curve(labels, preds)
-        plots["pr"] = _downsample(recall[::-1], precision[::-1])
+        plots["pr"] = _downsample(recall, precision)
     # Reliability diagram on quantile bins: click rates are small, so equal-width bins
     # would put nearly every row in the first one.
     edges = np.unique(np.quantile(preds, np.linspace(0, 1, RELIABILITY_BINS + 1)))

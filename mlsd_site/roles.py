@@ -3,6 +3,8 @@
 Permission checks go through these functions so that templates, views and tests agree.
 """
 
+import functools
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
 from django.http import HttpRequest
 
@@ -91,9 +93,11 @@ def roles_ensure() -> dict[str, Group]:
 
 
 def role_context(request: HttpRequest) -> dict[str, object]:
+    """Callables, which templates call when they use them: an htmx fragment that shows no
+    navigation (an autosave's "saved" state) loads no permissions."""
     user = request.user
     return {
-        "user_role": role_name(user),
-        "user_is_interviewer": is_interviewer(user),
-        "user_is_admin": is_admin(user),
+        "user_role": functools.cache(lambda: role_name(user)),
+        "user_is_interviewer": functools.cache(lambda: is_interviewer(user)),
+        "user_is_admin": functools.cache(lambda: is_admin(user)),
     }

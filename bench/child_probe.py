@@ -1,0 +1,65 @@
+"""The sandbox child with a stopwatch: runs ``grading.sandbox_child.main`` unchanged, in the
+same locked-down process, and writes when each phase started and ended to ``probe.json`` in
+the job folder, for the scoring benchmark's breakdown.
+
+Only the instrumented scoring run uses it (``bench.scoring`` swaps the bootstrap that
+``grading.sandbox`` gives the child); the timed runs use the real child untouched. Wall-clock
+times (``time.time``) so that they line up with the parent's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BOOTSTRAP = (
+    "import time; _t0 = time.time(); import sys; sys.path.insert(0, sys.argv[1]); "
+    "from bench.child_probe import main; raise SystemExit(main(sys.argv[2:], _t0))"
+)
+PROBE_FILE = "probe.json"
+
+
+def main(argv: list[str], started: float) -> int:
+    marks: dict[str, float] = {"start": started}
+    spans: dict[str, list[tuple[float, float]]] = {}
+
+    def span(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            begin = time.time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spans.setdefault(name, []).append((begin, time.time()))
+
+        return wrapper
+
+    import numpy as np
+
+    from grading import sandbox_child
+    from grading.contract import InputContract
+
+    marks["numpy_imported"] = time.time()
+    import onnxruntime as ort
+
+    marks["onnxruntime_imported"] = time.time()
+
+    sandbox_child._load_features = span("features_in", sandbox_child._load_features)
+    sandbox_child._write_status = span("status_out", sandbox_child._write_status)
+    InputContract.feeds = span("feeds", InputContract.feeds)
+    ort.InferenceSession = span("model_load", ort.InferenceSession)
+    np.save = span("predictions_out", np.save)
+    make_predictor = sandbox_child._onnx_predictor
+
+    def predictor(*args: Any, **kwargs: Any) -> Callable[[int | None], np.ndarray]:
+        predict = make_predictor(*args, **kwargs)
+        full, one_request = span("predict", predict), span("latency", predict)
+        return lambda rows: full(rows) if rows is None else one_request(rows)
+
+    sandbox_child._onnx_predictor = predictor
+    code = sandbox_child.main(argv)  # changes into the job folder
+    marks["end"] = time.time()
+    Path(PROBE_FILE).write_text(json.dumps({"marks": marks, "spans": spans}))
+    return code
