@@ -101,11 +101,15 @@ def celery_workers(transactional_db, settings, require_redis, tmp_path):
     broker = require_redis
     from redis import Redis
 
-    Redis.from_url(broker).flushdb()
+    # A queue of this test run's own, so two suites sharing one Redis never take each
+    # other's tasks.
+    queue = f"mlsd-test-{os.getpid()}"
+    Redis.from_url(broker).delete(queue)
     settings.CELERY_BROKER_URL = broker
     from mlsd_site.celery import app
 
     app.conf.broker_url = broker
+    app.conf.task_default_queue = queue
     app.conf.task_always_eager = False
     started: list[subprocess.Popen] = []
 
@@ -118,6 +122,7 @@ def celery_workers(transactional_db, settings, require_redis, tmp_path):
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker,
             "CELERY_TASK_ALWAYS_EAGER": "0",
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
             "MLSD_VAR_DIR": str(tmp_path / f"var-{number}"),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "PRIVATE_DATA_ROOT": str(tmp_path / f"worker-private-{number}"),
@@ -149,6 +154,7 @@ def celery_workers(transactional_db, settings, require_redis, tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         app.conf.task_always_eager = True
+        app.conf.task_default_queue = "celery"
 
 
 @pytest.fixture
