@@ -1,7 +1,7 @@
 """Reads for the grading app."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -155,13 +155,22 @@ def submissions_for_candidate(*, user, case_study: CaseStudy) -> list[Submission
                 .order_by("-created_at"))
 
 
-def quota_remaining(*, user, case_study: CaseStudy) -> tuple[int, int]:
-    """(remaining today, daily quota) for ``user`` on ``case_study``."""
-    from grading.services import utc_today
+def utc_today() -> date:
+    """The day quotas count against."""
+    return timezone.now().astimezone(UTC).date()
 
-    leaderboard = Leaderboard.objects.filter(case_study=case_study).first()
-    quota = leaderboard.daily_quota if leaderboard else Leaderboard._meta.get_field(
-        "daily_quota").default
+
+def leaderboard_settings(*, case_study: CaseStudy) -> Leaderboard:
+    """The case study's leaderboard settings, or the defaults (unsaved) when an admin has
+    not created one yet: pages read them without writing."""
+    return (Leaderboard.objects.filter(case_study=case_study).first()
+            or Leaderboard(case_study=case_study))
+
+
+def quota_remaining(*, user, case_study: CaseStudy,
+                    leaderboard: Leaderboard | None = None) -> tuple[int, int]:
+    """(remaining today, daily quota) for ``user`` on ``case_study``."""
+    quota = (leaderboard or leaderboard_settings(case_study=case_study)).daily_quota
     used = (QuotaUsage.objects.filter(candidate=user, case_study=case_study, day=utc_today())
             .values_list("used", flat=True).first()) or 0
     return max(quota - used, 0), quota

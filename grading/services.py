@@ -8,7 +8,7 @@ import logging
 import shutil
 import tempfile
 import uuid
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ from grading.models import (
     WorkerHeartbeat,
 )
 from grading.scoring import HeldoutSplit, ScoreReport, score_artifact
-from grading.selectors import sandbox_limits_for, scoring_task_for
+from grading.selectors import sandbox_limits_for, scoring_task_for, utc_today
 from interviews.models import CaseStudy
 
 logger = logging.getLogger(__name__)
@@ -240,13 +240,6 @@ def score_report_save(*, submission: Submission, dataset: Dataset, report: Score
     return score
 
 
-def submission_fail(*, submission: Submission, error: ScoringError) -> None:
-    Submission.objects.filter(pk=submission.pk).update(
-        status=Submission.Status.FAILED, failure_reason=str(error.reason),
-        failure_message=error.message, finished_at=timezone.now(),
-    )
-
-
 def submission_score_now(*, submission: Submission) -> Score | None:
     """Score ``submission`` on its case study's active dataset in this process and store
     the result or the typed failure (baselines and the command line; candidates' uploads go
@@ -289,10 +282,6 @@ class SubmissionRefused(Exception):
 def leaderboard_for(case_study: CaseStudy) -> Leaderboard:
     leaderboard, _ = Leaderboard.objects.get_or_create(case_study=case_study)
     return leaderboard
-
-
-def utc_today() -> date:
-    return timezone.now().astimezone(UTC).date()
 
 
 def quota_take(*, candidate: AbstractBaseUser, case_study: CaseStudy, limit: int) -> date:
@@ -375,7 +364,10 @@ def submission_enqueue(*, submission_id: int) -> None:
     score_submission_task.delay(submission_id)
 
 
-def _fail_locked(submission: Submission, error: ScoringError) -> None:
+def submission_fail(*, submission: Submission, error: ScoringError) -> None:
+    """Mark ``submission`` failed with ``error``'s reason and message. A failure on our side
+    (``internal_error``) gives the candidate's quota slot back. Call with the row locked,
+    or where nothing else writes it (baselines, the command line)."""
     submission.status = Submission.Status.FAILED
     submission.failure_reason = str(error.reason)
     submission.failure_message = error.message
@@ -401,7 +393,7 @@ def submission_score(*, submission_id: int) -> str:
         if submission.is_final:
             return "already_final"
         if submission.attempts >= settings.SCORING_MAX_ATTEMPTS:
-            _fail_locked(submission, ScoringError(
+            submission_fail(submission=submission, error=ScoringError(
                 FailureReason.INTERNAL_ERROR,
                 f"We could not score this model after {submission.attempts} attempts "
                 "because a scoring worker stopped. It did not count against your quota; "
@@ -430,7 +422,7 @@ def submission_score(*, submission_id: int) -> str:
         if current.is_final or current.attempts != attempt:
             return "superseded"
         if error is not None:
-            _fail_locked(current, error)
+            submission_fail(submission=current, error=error)
             return "failed"
         score_report_save(submission=current, dataset=dataset, report=report)
         return "scored"

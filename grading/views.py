@@ -73,7 +73,9 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect(submission.get_absolute_url())
         else:
             error = " ".join(e for errors in form.errors.values() for e in errors)
-    remaining, quota = selectors.quota_remaining(user=request.user, case_study=case_study)
+    leaderboard = selectors.leaderboard_settings(case_study=case_study)
+    remaining, quota = selectors.quota_remaining(user=request.user, case_study=case_study,
+                                                 leaderboard=leaderboard)
     context = {
         "case_study": case_study,
         "form": form,
@@ -81,7 +83,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         "remaining": remaining,
         "quota": quota,
         "max_bytes": settings.MODEL_UPLOAD_MAX_BYTES,
-        "leaderboard": services.leaderboard_for(case_study),
+        "leaderboard": leaderboard,
         "dataset": selectors.dataset_active(case_study=case_study),
         "submissions": selectors.submissions_for_candidate(user=request.user,
                                                            case_study=case_study),
@@ -94,7 +96,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _submission_context(request: HttpRequest, submission) -> dict:
     score = selectors.submission_current_score(submission=submission)
-    leaderboard = services.leaderboard_for(submission.case_study)
+    leaderboard = selectors.leaderboard_settings(case_study=submission.case_study)
     return {
         "submission": submission,
         "case_study": submission.case_study,

@@ -97,10 +97,6 @@ SPEC = DatasetSpec(
 )
 
 
-def dataset_spec() -> DatasetSpec:
-    return SPEC
-
-
 def _hour_weights(dinner_peak: float) -> np.ndarray:
     h = np.arange(24) + 0.5
     w = (

@@ -135,10 +135,6 @@ SPEC = DatasetSpec(
 )
 
 
-def dataset_spec() -> DatasetSpec:
-    return SPEC
-
-
 def build(seed: int, size: str) -> BuiltDataset:
     check_size(size)
     p = SIZES[size]
