@@ -293,7 +293,7 @@ class Recorder:
 
 
 @contextlib.contextmanager
-def instrumented(primary: str) -> Iterator[Recorder]:
+def instrumented() -> Iterator[Recorder]:
     from bench import child_probe
     from grading import metrics, sandbox, scoring, services
 
@@ -312,9 +312,10 @@ def instrumented(primary: str) -> Iterator[Recorder]:
     wrap(sandbox, "_run_child", "run_child")
     wrap(sandbox, "_read_child_file", "predictions_in")
     wrap(sandbox, "contract_validate_predictions", "predictions_in")
-    wrap(metrics, "compute", lambda key, *a, **k: "primary" if key == primary else "secondary")
-    wrap(metrics, "confidence_interval", "interval")
-    wrap(metrics, "per_slice", "per_slice")
+    wrap(scoring, "_split_metrics", "metrics")
+    wrap(scoring, "_split_interval", "interval")
+    wrap(scoring, "_split_per_slice", "per_slice")
+    wrap(metrics, "slice_codes", "per_slice")
     recorder.mark_before(sandbox, "_make_preexec", "popen")
     recorder.mark_after(sandbox, "_wait", "reaped")
     read_status = sandbox._read_status
@@ -350,8 +351,7 @@ PHASES = [
     ("child_other", "child, other"),
     ("predictions_in", "predictions in + validation"),
     ("sandbox_other", "sandbox folder, files, clean-up"),
-    ("primary", "primary metric, 3 splits (floor: 1)"),
-    ("secondary", "secondary metrics, 3 splits"),
+    ("metrics", "metrics, 3 splits (primary + secondary; includes the shared sort)"),
     ("interval", "confidence intervals, 2 splits"),
     ("per_slice", "per-slice values, 2 splits"),
     ("plots", "plots, 2 splits"),
@@ -393,10 +393,10 @@ def breakdown(recorder: Recorder, total: float) -> dict[str, float]:
     out["predictions_in"] = spent["predictions_in"]
     out["sandbox_other"] = (spent["run_in_sandbox"] - spent["checks"] - spent["features_out"]
                             - child_wall - spent["predictions_in"])
-    for name in ("primary", "secondary", "interval", "per_slice", "plots"):
+    for name in ("metrics", "interval", "per_slice", "plots"):
         out[name] = spent[name]
     out["evaluate_other"] = spent["evaluate"] - sum(
-        spent[k] for k in ("primary", "secondary", "interval", "per_slice", "plots"))
+        spent[k] for k in ("metrics", "interval", "per_slice", "plots"))
     accounted = sum(out.values())
     out["other"] = total - accounted
     return {key: out.get(key, 0.0) for key, _ in PHASES}
@@ -523,7 +523,7 @@ def bench_case(slug: str, env: dict[str, str], candidate: Any) -> dict[str, Any]
             }
             entry["ratio"] = entry["job_seconds"] / entry["floor_seconds"]
             submission = queued_submission(case_study, candidate, model)
-            with instrumented(task.primary_metric) as recorder:
+            with instrumented() as recorder:
                 total = run_job(submission.pk)
             entry["instrumented_seconds"] = total
             entry["breakdown"] = breakdown(recorder, total)

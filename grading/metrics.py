@@ -56,6 +56,9 @@ __all__ = [
     "metrics_for_task",
     "paired_difference",
     "per_slice",
+    "Prepared",
+    "prepare",
+    "slice_codes",
 ]
 
 TASK_TYPES = ("binary", "ranking", "regression")
@@ -142,31 +145,192 @@ def _as_groups(groups: Any, n: int) -> np.ndarray:
     return g.reshape(-1)
 
 
-class _Data:
-    """Validated inputs plus lazily built, shareable derived state."""
+class Prepared:
+    """Validated inputs plus lazily built, shareable derived state (sorts, rankings and
+    per-unit values), so that every metric, interval, per-slice value and curve of one
+    scoring job pays for each sort once. Build with ``prepare``; ``subset`` gives a part of
+    the rows whose sorts are derived from this one's in linear time."""
 
-    def __init__(self, y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray | None):
+    def __init__(self, y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray | None,
+                 task_type: str = "regression", *, parent: Prepared | None = None,
+                 mask: np.ndarray | None = None):
         self.y_true = y_true
         self.y_pred = y_pred
         self.groups = groups
+        self.task_type = task_type
+        self._parent, self._mask = parent, mask
+        self._values: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.y_true)
 
     @cached_property
     def order(self) -> np.ndarray:
-        """Rows by ascending prediction (stable): one sort shared by ROC AUC and PR AUC."""
-        return np.argsort(self.y_pred, kind="stable")
+        """Rows by ascending prediction: one sort shared by ROC AUC, PR AUC and the curves.
+        Not stable, and need not be: each of them treats a run of tied predictions as one
+        threshold (midranks, sums over whole ties). A subset keeps its parent's order
+        restricted to its rows, which is sorted too."""
+        if self._parent is not None:
+            parent_order = self._parent.order
+            kept = parent_order[self._mask[parent_order]]
+            return (np.cumsum(self._mask) - 1)[kept]
+        return np.argsort(self.y_pred)
 
     @cached_property
     def ranked(self) -> _Ranked:
         if self.groups is None:
             raise ValueError("ranking metrics need groups (one group id per row)")
+        parent = self._parent
+        if parent is not None and parent.groups is not None:
+            whole = parent.ranked.group_share(self._mask)
+            if whole is not None:  # the subset keeps or drops whole groups
+                return parent.ranked.keep_groups(whole)
         return _Ranked(self.y_true, self.y_pred, self.groups)
 
-    def subset(self, idx: np.ndarray) -> _Data:
-        g = None if self.groups is None else self.groups[idx]
-        return _Data(self.y_true[idx], self.y_pred[idx], g)
+    def subset(self, idx: np.ndarray) -> Prepared:
+        """The rows ``idx`` (a boolean mask, or indices in ascending order)."""
+        mask = np.asarray(idx)
+        if mask.dtype != bool:
+            mask = np.zeros(len(self), dtype=bool)
+            mask[idx] = True
+        g = None if self.groups is None else self.groups[mask]
+        return Prepared(self.y_true[mask], self.y_pred[mask], g, self.task_type, parent=self,
+                        mask=mask)
+
+    def values(self, key: str) -> np.ndarray:
+        """Per-unit values of a row or group metric (cached: the interval reuses them)."""
+        if key not in self._values:
+            if key == "normalized_entropy":  # the log loss over this part's base-rate entropy
+                self._values[key] = self.values("log_loss") / _base_rate_entropy(self.y_true)
+            elif key in _ROW_ALIGNED and self._parent is not None:
+                self._values[key] = self._parent.values(key)[self._mask]
+            elif key in _ROW_KEYS:
+                self._values[key] = _row_values(key, self)
+            else:
+                self._values[key] = _group_values(key, self)
+        return self._values[key]
+
+    def _check(self, metric: Metric) -> None:
+        if metric.task_type != self.task_type and not (
+                metric.task_type == "ranking" and self.task_type == "binary"):
+            raise ValueError(f"{metric.key} is a {metric.task_type} metric; these rows were "
+                             f"validated for {self.task_type}")
+        if metric.grouped and self.groups is None:
+            raise ValueError("ranking metrics need groups (one group id per row)")
+
+    def point(self, key: str) -> float:
+        """Value of metric ``key`` on these rows (see ``compute``)."""
+        self._check(metric_get(key))
+        return _point(key, self)
+
+    def compute_many(self, keys: list[str]) -> dict[str, float]:
+        """``point`` for each of ``keys``, leaving out the metrics undefined on these rows."""
+        out: dict[str, float] = {}
+        for key in keys:
+            try:
+                out[key] = self.point(key)
+            except MetricUndefined:
+                continue
+        return out
+
+    def interval(self, key: str, level: float = 0.95) -> Interval:
+        """``confidence_interval`` on these rows."""
+        self._check(metric_get(key))
+        return _interval(key, self, level)
+
+    def per_slice(self, key: str, codes: np.ndarray, labels: list[str]) -> dict[str, float]:
+        """``per_slice`` with the slices already coded: ``codes[i]`` indexes ``labels``
+        (sorted); see ``slice_codes``."""
+        self._check(metric_get(key))
+        _check_length("slices", codes, len(self))
+        if key in _GROUP_VALUES:
+            by_group = self._group_slices(codes)
+            if by_group is not None:
+                return self._group_per_slice(key, by_group, labels)
+        out: dict[str, float] = {}
+        for code, label in enumerate(labels):
+            mask = codes == code
+            if not mask.any():
+                continue
+            try:
+                out[str(label)] = _point(key, self.subset(mask))
+            except MetricUndefined:
+                continue
+        return out
+
+    def _group_slices(self, codes: np.ndarray) -> np.ndarray | None:
+        """The slice code of each valid group, if no group spans two slices; else None."""
+        ranked = self.ranked
+        in_order = codes[ranked.order]
+        first = in_order[ranked.starts]
+        if not (in_order == first[ranked.gid]).all():
+            return None
+        return first[ranked.valid]
+
+    def _group_per_slice(self, key: str, group_codes: np.ndarray,
+                         labels: list[str]) -> dict[str, float]:
+        # The same groups, in the same order, as the ranking of each slice's rows would have:
+        # the values (and their float sums) are those of ``subset(codes == code)``.
+        values = self.values(key) if self.ranked.valid.any() else np.empty(0)
+        out: dict[str, float] = {}
+        for code, label in enumerate(labels):
+            mine = values[group_codes == code]
+            if len(mine):
+                out[str(label)] = _finite(float(mine.mean()), key)
+        return out
+
+    def ndcg_curve(self, max_k: int = 20) -> list[float]:
+        """``ndcg_curve`` on these rows."""
+        if self.groups is None:
+            raise ValueError("ranking metrics need groups (one group id per row)")
+        ranked = self.ranked
+        if not ranked.valid.any():
+            raise MetricUndefined("NDCG is undefined: no group has a relevant item")
+        return [float(v) for v in ranked.ndcg_curve(max_k)]
 
 
-def _validate(task_type: str, y_true: Any, y_pred: Any, groups: Any, *, need_groups: bool) -> _Data:
+
+def prepare(task_type: str, y_true: Any, y_pred: Any, groups: Any = None) -> Prepared:
+    """Validate the rows once for ``task_type`` (``ValueError`` on bad input, as ``compute``)
+    and return them ready for many metrics; groups are required for ranking."""
+    return _validate(task_type, y_true, y_pred, groups, need_groups=task_type == "ranking")
+
+
+def slice_codes(slices: Any, n: int | None = None) -> tuple[np.ndarray, list[str]]:
+    """(codes, labels): ``labels`` the distinct slice labels as strings in sorted order and
+    ``codes[i]`` the index of row i's label. Few distinct labels (time buckets) are found with
+    a pass per label, much faster than sorting a million strings."""
+    s = _as_1d(slices, "slices")
+    if n is not None:
+        _check_length("slices", s, n)
+    codes = np.full(len(s), -1, dtype=np.int64)
+    found: list[Any] = []
+    start = 0
+    while len(found) <= 64:
+        unassigned = codes[start:] < 0
+        first = int(np.argmax(unassigned))
+        if not unassigned[first]:
+            break
+        start += first
+        codes[s == s[start]] = len(found)
+        found.append(s[start])
+    else:  # many distinct labels: sorting is the better way
+        try:
+            uniques, inverse = np.unique(s, return_inverse=True)
+        except TypeError as exc:
+            raise ValueError(f"slices must be sortable labels of a single type ({exc})") from None
+        return inverse.reshape(-1).astype(np.int64), [str(v) for v in uniques]
+    try:
+        order = sorted(range(len(found)), key=lambda i: found[i])
+    except TypeError as exc:
+        raise ValueError(f"slices must be sortable labels of a single type ({exc})") from None
+    remap = np.empty(len(found), dtype=np.int64)
+    remap[order] = np.arange(len(found))
+    return remap[codes], [str(found[i]) for i in order]
+
+
+def _validate(task_type: str, y_true: Any, y_pred: Any, groups: Any, *,
+              need_groups: bool) -> Prepared:
     yt = _as_1d_float(y_true, "y_true")
     yp = _as_1d_float(y_pred, "y_pred")
     _check_length("y_pred", yp, len(yt))
@@ -186,10 +350,10 @@ def _validate(task_type: str, y_true: Any, y_pred: Any, groups: Any, *, need_gro
         g = None
     else:
         g = _as_groups(groups, len(yt))
-    return _Data(yt, yp, g)
+    return Prepared(yt, yp, g, task_type)
 
 
-def _validate_for(metric: Metric, y_true: Any, y_pred: Any, groups: Any) -> _Data:
+def _validate_for(metric: Metric, y_true: Any, y_pred: Any, groups: Any) -> Prepared:
     return _validate(metric.task_type, y_true, y_pred, groups, need_groups=metric.grouped)
 
 
@@ -217,7 +381,7 @@ def _base_rate_entropy(yt: np.ndarray) -> float:
     return -(b * math.log(b) + (1 - b) * math.log1p(-b))
 
 
-def _row_values(key: str, d: _Data) -> np.ndarray:
+def _row_values(key: str, d: Prepared) -> np.ndarray:
     """Per-row values whose mean is the metric (for rmse: squared errors, i.e. the MSE)."""
     yt, yp = d.y_true, d.y_pred
     if key == "log_loss":
@@ -376,12 +540,14 @@ def _calibration_ratio_stat(yt: np.ndarray, yp: np.ndarray) -> _WeightedStat:
 
 def _p90_stat(yt: np.ndarray, yp: np.ndarray) -> _WeightedStat:
     err = np.abs(yt - yp)
-    order = np.argsort(err, kind="stable")
-    sorted_err = err[order]
+    sort: list[np.ndarray] = []  # made on the first resample: the point needs no sort
 
     def stat(w: np.ndarray | None) -> float:
         if w is None:
             return float(np.percentile(err, 90))
+        if not sort:
+            sort.extend((order := np.argsort(err, kind="stable"), err[order]))
+        order, sorted_err = sort
         # Same linear interpolation as np.percentile, on the resample implied by the counts.
         cum = np.cumsum(w[order])
         size = int(round(cum[-1]))
@@ -424,6 +590,17 @@ def _finite_replicates(reps: np.ndarray, key: str) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
+def _by_group_then_score(y_pred: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``np.lexsort((-y_pred, groups))`` in about half its time: an unstable sort by score
+    is the stable one when no two scores tie (checked), and held-out groups are contiguous
+    runs, which a stable sort by group takes nearly for free."""
+    by_score = np.argsort(-y_pred)
+    ranked = y_pred[by_score]
+    if not (ranked[1:] != ranked[:-1]).all():  # ties: their order must be row order
+        by_score = np.argsort(-y_pred, kind="stable")
+    return by_score[np.argsort(groups[by_score], kind="stable")]
+
+
 class _Ranked:
     """Rows sorted by (group, -score, row) with per-group segment bookkeeping.
 
@@ -432,7 +609,8 @@ class _Ranked:
     """
 
     def __init__(self, y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray):
-        order = np.lexsort((-y_pred, groups))
+        order = _by_group_then_score(y_pred, groups)
+        self.order = order  # row of the input at each sorted position
         g_sorted = groups[order]
         n = len(order)
         new = np.empty(n, dtype=bool)
@@ -447,6 +625,53 @@ class _Ranked:
         self.top = self.pos < RANK_CUTOFF
         self.n_rel = np.bincount(self.gid, weights=self.is_rel, minlength=self.n_groups)
         self.valid = self.n_rel > 0
+
+    def group_share(self, row_mask: np.ndarray) -> np.ndarray | None:
+        """Which groups ``row_mask`` (over the input rows) keeps, if it keeps or drops every
+        group whole; None if it splits a group."""
+        kept = row_mask[self.order]
+        sizes = np.diff(np.append(self.starts, len(kept)))
+        in_group = np.bincount(self.gid, weights=kept, minlength=self.n_groups)
+        if not ((in_group == 0) | (in_group == sizes)).all():
+            return None
+        return in_group > 0
+
+    def keep_groups(self, keep: np.ndarray) -> _Ranked:
+        """The ranking of the whole groups ``keep`` (a boolean per group), without sorting
+        again: the rows stay in (group, -score, row) order and keep their positions."""
+        rows = keep[self.gid]
+        sub = _Ranked.__new__(_Ranked)
+        sizes = np.diff(np.append(self.starts, len(self.gid)))[keep]
+        sub.gid = (np.cumsum(keep) - 1)[self.gid[rows]]
+        sub.starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(self.starts.dtype)
+        sub.n_groups = int(keep.sum())
+        sub.pos = self.pos[rows]
+        sub.rel = self.rel[rows]
+        sub.is_rel = self.is_rel[rows]
+        sub.top = self.top[rows]
+        sub.n_rel = self.n_rel[keep]
+        sub.valid = self.valid[keep]
+        # Input rows of the subset are numbered by their order among the kept rows.
+        row_kept = np.zeros(len(self.order), dtype=bool)
+        row_kept[self.order[rows]] = True
+        sub.order = (np.cumsum(row_kept) - 1)[self.order[rows]]
+        for name in ("gain", "ideal_gain"):  # whole groups: both stay valid row by row
+            if name in self.__dict__:
+                sub.__dict__[name] = self.__dict__[name][rows]
+        return sub
+
+    def ndcg_curve(self, max_k: int) -> np.ndarray:
+        """Mean NDCG@k over valid groups for k = 1..max_k, from one (groups x k) table."""
+        t = self.pos < max_k
+        gid, pos = self.gid[t], self.pos[t]
+        discount = 1.0 / np.log2(pos + 2.0)
+        dcg = np.zeros((self.n_groups, max_k))
+        idcg = np.zeros((self.n_groups, max_k))
+        dcg[gid, pos] = self.gain[t] * discount
+        idcg[gid, pos] = self.ideal_gain[t] * discount
+        dcg = np.cumsum(dcg[self.valid], axis=1)
+        idcg = np.cumsum(idcg[self.valid], axis=1)
+        return (dcg / idcg).mean(axis=0)
 
     def _per_group(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.gid[mask], weights=values, minlength=self.n_groups)
@@ -501,7 +726,7 @@ _GROUP_VALUES: dict[str, Callable[[_Ranked], np.ndarray]] = {
 }
 
 
-def _group_values(key: str, d: _Data) -> np.ndarray:
+def _group_values(key: str, d: Prepared) -> np.ndarray:
     """Per-group values of ranking metric ``key`` over groups with a relevant item."""
     ranked = d.ranked
     if not ranked.valid.any():
@@ -516,6 +741,9 @@ def _group_values(key: str, d: _Data) -> np.ndarray:
 _ROW_KEYS = frozenset(
     {"log_loss", "normalized_entropy", "rmse", "mae", "mape", "share_under_estimated"}
 )
+# Row metrics whose value for a row depends on that row alone (a part's values are the
+# whole's, masked); normalized_entropy and mape (rows with y == 0 dropped) are not.
+_ROW_ALIGNED = frozenset({"log_loss", "rmse", "mae", "share_under_estimated"})
 # Natural range of each metric, used to clip normal intervals.
 _BOUNDS: dict[str, tuple[float, float]] = {
     "roc_auc": (0.0, 1.0),
@@ -584,11 +812,11 @@ def metrics_for_task(task_type: str) -> list[Metric]:
 # --------------------------------------------------------------------------------------
 
 
-def _point(key: str, d: _Data) -> float:
+def _point(key: str, d: Prepared) -> float:
     if key in _ROW_KEYS:
-        value = _row_point(key, _row_values(key, d))
+        value = _row_point(key, d.values(key))
     elif key in _GROUP_VALUES:
-        value = float(_group_values(key, d).mean())
+        value = float(d.values(key).mean())
     elif key == "roc_auc":
         value = _roc_auc(d.y_true, d.y_pred, d.order)
     elif key == "pr_auc":
@@ -636,7 +864,7 @@ def compute_many(keys: list[str], y_true: Any, y_pred: Any, groups: Any = None
     this data. The input is validated once per task type and the sorts are shared (one
     argsort for ROC AUC and PR AUC, one ranking for every ranking metric). Bad input raises
     ``ValueError`` like ``compute``."""
-    shared: dict[tuple[str, bool], _Data] = {}
+    shared: dict[tuple[str, bool], Prepared] = {}
     out: dict[str, float] = {}
     for key in keys:
         metric = metric_get(key)
@@ -710,14 +938,14 @@ def confidence_interval(
     Normal intervals are clipped to the metric's natural range. Raises MetricUndefined when
     the metric or its variance is undefined (e.g. fewer than 2 units).
     """
-    metric = metric_get(key)
+    return _interval(key, _validate_for(metric_get(key), y_true, y_pred, groups), level)
+
+
+def _interval(key: str, d: Prepared, level: float) -> Interval:
     z = _z(level)
-    d = _validate_for(metric, y_true, y_pred, groups)
     if key in _ROW_KEYS or key in _GROUP_VALUES:
-        if key in _ROW_KEYS:
-            values, unit, method = _row_values(key, d), "rows", "normal"
-        else:
-            values, unit, method = _group_values(key, d), "relevant groups", "normal"
+        unit = "rows" if key in _ROW_KEYS else "relevant groups"
+        values, method = d.values(key), "normal"
         mean, se = _mean_se(values, unit)
         low, high = mean - z * se, mean + z * se
         if key == "rmse":
@@ -749,24 +977,9 @@ def per_slice(
     Slices where the metric is undefined (e.g. a single class for roc_auc) are omitted. For
     ranking metrics a group spanning several slices is split between them.
     """
-    metric = metric_get(key)
-    d = _validate_for(metric, y_true, y_pred, groups)
-    s = _as_1d(slices, "slices")
-    _check_length("slices", s, len(d.y_true))
-    try:
-        labels, inverse = np.unique(s, return_inverse=True)
-    except TypeError as exc:
-        raise ValueError(f"slices must be sortable labels of a single type ({exc})") from None
-    inverse = inverse.reshape(-1)
-    order = np.argsort(inverse, kind="stable")  # stable: rows keep their order in a slice
-    bounds = np.cumsum(np.bincount(inverse, minlength=len(labels)))[:-1]
-    out: dict[str, float] = {}
-    for label, idx in zip(labels, np.split(order, bounds), strict=True):
-        try:
-            out[str(label)] = _point(key, d.subset(idx))
-        except MetricUndefined:
-            continue
-    return out
+    d = _validate_for(metric_get(key), y_true, y_pred, groups)
+    codes, labels = slice_codes(slices, len(d))
+    return d.per_slice(key, codes, labels)
 
 
 def _two_sided_p(diff: float, se: float) -> float:
@@ -824,11 +1037,7 @@ def ndcg_curve(y_true: Any, y_pred: Any, groups: Any, max_k: int = 20) -> list[f
     Raises ``ValueError`` on bad input and ``MetricUndefined`` when no group has a relevant
     item.
     """
-    d = _validate("ranking", y_true, y_pred, groups, need_groups=True)
-    ranked = d.ranked
-    if not ranked.valid.any():
-        raise MetricUndefined("NDCG is undefined: no group has a relevant item")
-    return [float(ranked.ndcg(k).mean()) for k in range(1, max_k + 1)]
+    return prepare("ranking", y_true, y_pred, groups).ndcg_curve(max_k)
 
 
 def is_better(key: str, a: float, b: float) -> bool:
