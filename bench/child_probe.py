@@ -17,7 +17,8 @@ from typing import Any
 
 BOOTSTRAP = (
     "import time; _t0 = time.time(); import sys; sys.path.insert(0, sys.argv[1]); "
-    "from bench.child_probe import main; raise SystemExit(main(sys.argv[2:], _t0))"
+    "from bench.child_probe import main; from grading.sandbox_child import exit_now; "
+    "exit_now(main(sys.argv[2:], _t0))"
 )
 PROBE_FILE = "probe.json"
 

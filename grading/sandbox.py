@@ -68,7 +68,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # could not find the package. This bootstrap puts the repo root on sys.path first.
 _BOOTSTRAP = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from grading.sandbox_child import main; raise SystemExit(main(sys.argv[2:]))"
+    "from grading.sandbox_child import exit_now, main; exit_now(main(sys.argv[2:]))"
 )
 
 # Linux prctl options (see <linux/prctl.h>).

@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -260,6 +260,16 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def exit_now(code: int) -> NoReturn:
+    """Leave without the interpreter's teardown (freeing the model and the arrays, unloading
+    modules one by one): every output file is closed by now, and the parent waits for the
+    exit, so this saves it tens of milliseconds per job."""
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str]) -> int:
     """Entry point. Returns 0 on success, 1 after writing an error status, 2 on misuse."""
     if len(argv) != 1:
@@ -286,4 +296,4 @@ if __name__ == "__main__":
     # python -m grading.sandbox_child <repo_root> <job_dir>
     if len(sys.argv) >= 2 and sys.argv[1] not in sys.path:
         sys.path.insert(0, sys.argv[1])
-    raise SystemExit(main(sys.argv[2:]))
+    exit_now(main(sys.argv[2:]))
