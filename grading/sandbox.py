@@ -408,13 +408,16 @@ def _load_feature_frame(features: str | os.PathLike[str] | pd.DataFrame) -> pd.D
 def _write_features(
     features: str | os.PathLike[str] | pd.DataFrame, contract: InputContract, dest: Path
 ) -> int:
-    """Write only the contract's columns (so never a label column) as a pickle-free .npz."""
+    """Write only the contract's columns (so never a label column) into the folder ``dest``,
+    one pickle-free .npy file per column: writing and reading them is several times faster
+    than a .npz archive."""
     frame = _load_feature_frame(features)
     missing = [n for n in contract.names if n not in frame.columns]
     if missing:
         raise ValueError(f"features are missing contract columns {missing}")
     import pandas as pd
 
+    dest.mkdir()
     arrays: dict[str, np.ndarray] = {}
     for i, (name, dtype) in enumerate(contract.columns):
         column = frame[name]
@@ -427,7 +430,8 @@ def _write_features(
             arrays[f"c{i}_values"] = np.asarray(values.astype(str), dtype=np.str_)
         else:
             arrays[f"c{i}"] = column.to_numpy(dtype=np.dtype(dtype))
-    np.savez(dest, **arrays)  # fixed-width dtypes only: loadable with allow_pickle=False
+    for key, array in arrays.items():  # fixed-width dtypes only: loadable without pickle
+        np.save(dest / f"{key}.npy", array, allow_pickle=False)
     return len(frame)
 
 
@@ -520,7 +524,7 @@ def _validate_and_run(
     job_dir = Path(tempfile.mkdtemp(prefix="mlsd-sandbox-"))  # mode 0700
     try:
         try:
-            n_rows = _write_features(features_path, contract, job_dir / "features.npz")
+            n_rows = _write_features(features_path, contract, job_dir / "features")
         except (OSError, ValueError, KeyError) as exc:
             logger.exception("sandbox: could not prepare features")
             raise _internal_error() from exc

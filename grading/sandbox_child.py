@@ -9,8 +9,8 @@ grading.sandbox_child`` cannot find the package; the bootstrap inserts
 ``repo_root`` and calls ``main``.) Also runnable as ``python -m
 grading.sandbox_child <repo_root> <job_dir>`` from the repository root.
 
-The job directory (also the cwd) holds ``job.json``, ``features.npz`` and
-``model.onnx`` / ``model.skops`` -- never labels. The child writes
+The job directory (also the cwd) holds ``job.json``, ``features/`` (a .npy file per
+column) and ``model.onnx`` / ``model.skops`` -- never labels. The child writes
 ``predictions.npy`` and ``status.json`` there. Imports: stdlib, numpy,
 onnxruntime or skops (+ pandas only for skops models trained on DataFrames),
 and ``grading.contract``. Never unpickles: every np.load uses allow_pickle=False.
@@ -86,15 +86,18 @@ def _load_features(contract: InputContract) -> tuple[dict[str, np.ndarray], int]
     ``c<i>_values`` the distinct values) and becomes an object array of ``str`` that shares
     one Python string per distinct value."""
     columns: dict[str, np.ndarray] = {}
-    with np.load("features.npz", allow_pickle=False) as archive:
-        for i, name in enumerate(contract.names):
-            column = archive[f"c{i}"]
-            if f"c{i}_values" in archive.files:
-                values = archive[f"c{i}_values"].astype(object)
-                if column.size and (column.min() < 0 or column.max() >= len(values)):
-                    raise ChildFailure("internal", f"feature codes of {name!r} out of range")
-                column = values[column]
-            columns[name] = column
+    folder = Path("features")
+    for i, name in enumerate(contract.names):
+        # Read, not mapped: a mapping would hold a descriptor per column against
+        # RLIMIT_NOFILE for the whole run.
+        column = np.load(folder / f"c{i}.npy", allow_pickle=False)
+        values_file = folder / f"c{i}_values.npy"
+        if values_file.exists():
+            values = np.load(values_file, allow_pickle=False).astype(object)
+            if column.size and (column.min() < 0 or column.max() >= len(values)):
+                raise ChildFailure("internal", f"feature codes of {name!r} out of range")
+            column = values[column]
+        columns[name] = column
     n_rows = len(next(iter(columns.values())))
     return columns, n_rows
 

@@ -491,12 +491,12 @@ def test_per_column_layout_with_string_column(tmp_path: Path) -> None:
 
 
 def test_only_contract_columns_reach_the_child(tmp_path: Path, features: Path) -> None:
-    dest = tmp_path / "features.npz"
+    dest = tmp_path / "features"
     rows = sandbox._write_features(features, CONTRACT, dest)
     assert rows == N_ROWS
-    with np.load(dest, allow_pickle=False) as archive:
-        assert sorted(archive.files) == ["c0", "c1", "c2"]  # no label column
-        assert all(archive[k].dtype == np.float32 for k in archive.files)
+    files = sorted(p.name for p in dest.iterdir())
+    assert files == ["c0.npy", "c1.npy", "c2.npy"]  # no label column
+    assert all(np.load(dest / f, allow_pickle=False).dtype == np.float32 for f in files)
 
 
 def test_child_runs_isolated(tmp_path: Path, features: Path, monkeypatch) -> None:
@@ -539,7 +539,7 @@ with open({str(report)!r}, "w") as out:
         "NUMEXPR_NUM_THREADS",
         "VECLIB_MAXIMUM_THREADS",
     }
-    assert seen["files"] == ["features.npz", "job.json", "model.onnx"]  # no labels, nothing else
+    assert seen["files"] == ["features", "job.json", "model.onnx"]  # no labels, nothing else
     assert seen["limits"]["RLIMIT_AS"] == [1024**3, 1024**3]
     assert seen["limits"]["RLIMIT_CPU"][0] == 7
     assert seen["limits"]["RLIMIT_NOFILE"] == [32, 32]
