@@ -447,8 +447,18 @@ def _roc_auc(yt: np.ndarray, yp: np.ndarray, order: np.ndarray | None = None) ->
     pos = _split_classes(yt)
     m = int(pos.sum())
     n = len(yt) - m
-    ranks = _midrank(yp, order)
-    return float((ranks[pos].sum() - m * (m + 1) / 2) / (m * n))
+    if order is None:
+        order = np.argsort(yp, kind="stable")
+    # The positives' midrank sum, tie by tie in sorted order (no per-row rank array).
+    xs = yp[order]
+    new = np.empty(len(xs), dtype=bool)
+    new[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    midranks = (starts + np.append(starts[1:], len(xs)) + 1) / 2.0
+    positives_per_tie = np.bincount(np.cumsum(new) - 1, weights=pos[order],
+                                    minlength=len(starts))
+    return float((np.dot(midranks, positives_per_tie) - m * (m + 1) / 2) / (m * n))
 
 
 def _delong(yt: np.ndarray, preds: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
