@@ -7,7 +7,9 @@ from those (``grading.services.dataset_materialize``) into PRIVATE_DATA_ROOT.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, FloatField, Q, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Abs, Cast, Coalesce
 from django.urls import reverse
 
 from interviews.models import CaseStudy
@@ -242,6 +244,26 @@ class Score(models.Model):
         return f"{self.submission} {self.primary_metric}={self.private_primary:.4f}"
 
 
+# Metrics a leaderboard can be sorted by through an index, with their direction (as in
+# ``grading.metrics``; a test checks they agree). Kept here, not read from the registry, so
+# that adding a metric there does not change the schema.
+SORTABLE_METRICS = {
+    "log_loss": "lower", "normalized_entropy": "lower", "roc_auc": "higher", "pr_auc": "higher",
+    "expected_calibration_error": "lower", "calibration_ratio": "target_one",
+    "ndcg_at_10": "higher", "mrr": "higher", "map_at_10": "higher", "recall_at_10": "higher",
+    "rmse": "lower", "mae": "lower", "mape": "lower", "p90_abs_error": "lower",
+    "share_under_estimated": "lower",
+}
+# A missing secondary value sorts below every finite one (larger is better, as for
+# ``public_sort``), so best-first puts it last without NULLS LAST, which an index on SQLite
+# cannot declare.
+MISSING_SORT = -10 * FINITE_LIMIT
+
+
+def secondary_sort_field(split: str, key: str) -> str:
+    return f"{split}_sort_{key}"
+
+
 class LeaderboardEntry(models.Model):
     """One row of a leaderboard: a candidate's pinned or best-public submission, or a
     baseline. Denormalised when a score lands, so reading a page is one query however many
@@ -286,12 +308,42 @@ class LeaderboardEntry(models.Model):
             ],
         ]
         indexes = [
-            models.Index(fields=["leaderboard", "-public_sort"]),
-            models.Index(fields=["leaderboard", "-private_sort"]),
+            # The page's order with its tie-breaks, covering: a page's ids and a rank's
+            # count of better entries are read from the index alone.
+            *[models.Index(fields=["leaderboard", f"-{split}_sort", "last_submitted_at", "id"],
+                           name=f"lbe_{split[:3]}_primary")
+              for split in ("public", "private")],
+            # The chart's baseline lines, without reading every candidate's row.
+            models.Index(fields=["leaderboard"], condition=Q(is_baseline=True),
+                         name="lbe_baselines"),
+            *[models.Index(fields=["leaderboard", f"-{name}", "last_submitted_at", "id"],
+                           name=f"lbe_{name[:26]}")
+              for name in (secondary_sort_field(split, key)
+                           for split in ("public", "private") for key in SORTABLE_METRICS)],
         ]
 
     def __str__(self) -> str:
         return f"{self.display_name} on {self.leaderboard}"
+
+
+def _secondary_sort_expression(split: str, key: str, direction: str) -> Coalesce:
+    value = Cast(KT(f"metrics__{split}__{key}"), FloatField())
+    if direction == "lower":
+        value = value * Value(-1.0)
+    elif direction == "target_one":
+        value = Abs(value - Value(1.0)) * Value(-1.0)
+    return Coalesce(value, Value(MISSING_SORT))
+
+
+# Secondary metrics' sort values, computed by the database from ``metrics`` (so every writer,
+# bulk inserts and admin edits included, keeps them right) and indexed, so sorting a large
+# leaderboard by one reads an index rather than every row's JSON. The names are
+# ``<split>_sort_<metric>``; a metric missing here is still sortable, by its JSON value.
+for _split in ("public", "private"):
+    for _key, _direction in SORTABLE_METRICS.items():
+        LeaderboardEntry.add_to_class(secondary_sort_field(_split, _key), models.GeneratedField(
+            expression=_secondary_sort_expression(_split, _key, _direction),
+            output_field=models.FloatField(), db_persist=True))
 
 
 class LeaderboardRecord(models.Model):

@@ -6,9 +6,22 @@ from datetime import UTC, date, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, FloatField, OuterRef, Subquery, Window
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.fields.json import KT
-from django.db.models.functions import Abs, Cast, Now, Rank
+from django.db.models.functions import Abs, Cast, Coalesce, Now, Rank
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,6 +30,9 @@ from grading.artifacts import ArtifactLimits
 from grading.contract import InputContract
 from grading.examples import training_example
 from grading.models import (
+    FINITE_LIMIT,
+    MISSING_SORT,
+    SORTABLE_METRICS,
     Dataset,
     Leaderboard,
     LeaderboardEntry,
@@ -25,6 +41,7 @@ from grading.models import (
     Score,
     Submission,
     WorkerHeartbeat,
+    secondary_sort_field,
 )
 from grading.sandbox import SandboxLimits
 from grading.scoring import ScoringTask
@@ -273,7 +290,10 @@ def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
     """One page of the leaderboard in a constant number of queries, whatever its size.
 
     ``split`` is "private" only once the round is closed (otherwise "public" is used).
-    Ranks are by the split's primary metric; ``sort`` may reorder by another column."""
+    Ranks are by the split's primary metric; ``sort`` may reorder by another column.
+
+    The page's ids come from an index (no window over every entry, no sort of whole rows),
+    then its 50 rows, then their ranks from counts of better entries (``_ranks``)."""
     case_study = leaderboard.case_study
     if split != "private" or not leaderboard.is_closed:
         split = "public"
@@ -281,43 +301,41 @@ def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
     secondary = [metric_column(k) for k in case_study.secondary_metrics if k in metrics.METRICS
                  and k != case_study.primary_metric]
     sort_field = f"{split}_sort"
-    entries = leaderboard.entries.annotate(
-        rank=Window(Rank(), order_by=F(sort_field).desc()),
-        public_rank=Window(Rank(), order_by=F("public_sort").desc()),
-    )
     keys = {c.key: c for c in secondary}
     if sort in keys:
-        column = keys[sort]
-        value = Cast(KT(f"metrics__{split}__{sort}"), FloatField())
-        if column.direction == "target_one":
-            value = Abs(value - 1.0)
-        best_first_desc = column.direction == "higher"
-        descending = best_first_desc != worst_first
-        order = [value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)]
+        order = _secondary_order(split, keys[sort], worst_first)
     elif sort in EXTRA_SORTS:
         name, desc = EXTRA_SORTS[sort]
         order = [F(name).desc() if desc != worst_first else F(name).asc()]
     else:
         sort = "primary"
         order = [F(sort_field).asc() if worst_first else F(sort_field).desc()]
-    entries = entries.order_by(*order, "last_submitted_at", "pk")
-    paginator = Paginator(entries, PAGE_SIZE)
+    ordered_ids = leaderboard.entries.order_by(*order, "last_submitted_at", "pk").values_list(
+        "pk", flat=True)
+    paginator = Paginator(ordered_ids, PAGE_SIZE)
     page = paginator.get_page(page_number)
-    page_entries = list(page.object_list)
-    # The row just above this page, for the "tied" mark on the first row.
-    above = None
-    if sort == "primary" and page.start_index() > 1:
-        above = entries[page.start_index() - 2]
+    offset = max(page.start_index() - 1, 0)
+    # The row just above this page too, for the "tied" mark on the first row.
+    with_above = sort == "primary" and offset > 0
+    ids = list(ordered_ids[offset - with_above:offset + PAGE_SIZE])
+    page.object_list = ids[with_above:]
+    by_id = {e.pk: e for e in leaderboard.entries.filter(pk__in=ids)}
+    above = by_id[ids[0]] if with_above else None
+    page_entries = [by_id[pk] for pk in page.object_list]
+    ranks = _ranks(leaderboard, page_entries,
+                   [sort_field] + (["public_sort"] if split == "private" else []))
     rows = []
     for entry in page_entries:
         ci = ((entry.public_ci_low, entry.public_ci_high) if split == "public"
               else (entry.private_ci_low, entry.private_ci_high))
+        rank = ranks[sort_field][entry.pk]
         row = LeaderboardRow(
-            entry=entry, rank=entry.rank,
+            entry=entry, rank=rank,
             value=entry.public_primary if split == "public" else entry.private_primary,
             ci_low=ci[0], ci_high=ci[1],
             secondary=[entry.metrics.get(split, {}).get(c.key) for c in secondary],
-            rank_change=(entry.public_rank - entry.rank) if split == "private" else None,
+            rank_change=(ranks["public_sort"][entry.pk] - rank
+                         if split == "private" else None),
             is_me=user.is_authenticated and entry.candidate_id == user.pk,
         )
         rows.append(row)
@@ -334,6 +352,58 @@ def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
         records=list(leaderboard.records.all()),
         total_entries=paginator.count,
     )
+
+
+def _secondary_order(split: str, column: MetricColumn, worst_first: bool) -> list:
+    """Best first (or worst first), entries without the metric last either way."""
+    if column.key in SORTABLE_METRICS:
+        # The indexed sort value: larger is better, a missing value lowest.
+        value = F(secondary_sort_field(split, column.key))
+        if not worst_first:
+            return [value.desc()]
+        missing = ExpressionWrapper(Q(**{value.name: MISSING_SORT}), output_field=BooleanField())
+        return [missing.asc(), value.asc()]
+    # A metric without an indexed column: sorted by its JSON value (reads every row).
+    value = Cast(KT(f"metrics__{split}__{column.key}"), FloatField())
+    if column.direction == "target_one":
+        value = Abs(value - 1.0)
+    descending = (column.direction == "higher") != worst_first
+    return [value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)]
+
+
+def _ranks(leaderboard: Leaderboard, entries: list[LeaderboardEntry],
+           columns: list[str]) -> dict[str, dict[int, int]]:
+    """{column: {entry id: rank}} for ``entries`` by each sort column (larger is better), with
+    ``Rank`` semantics: 1 + the number of entries strictly better, so equal values share a
+    rank. One query, and no window over every entry: the page's values, best first, cut the
+    range above the lowest into segments; each entry counts the segment just above its
+    own value from the covering index, and a rank is the running sum, so every better entry
+    is read once."""
+    if not entries:
+        return {column: {} for column in columns}
+    by_value = {column: sorted(entries, key=lambda e, c=column: (-getattr(e, c), e.pk))
+                for column in columns}
+    uppers, between = {}, {}
+    for column, ordered in by_value.items():
+        bounds = [FINITE_LIMIT, *(getattr(e, column) for e in ordered[:-1])]
+        uppers[f"{column}_upper"] = Case(
+            *[When(pk=e.pk, then=Value(bound)) for e, bound in zip(ordered, bounds, strict=True)],
+            output_field=FloatField())
+        segment = {f"{column}__gt": OuterRef(column),
+                   f"{column}__lte": OuterRef(f"{column}_upper")}
+        counted = (LeaderboardEntry.objects.filter(leaderboard=leaderboard, **segment)
+                   .order_by().values("leaderboard").annotate(n=Count("pk")).values("n"))
+        between[f"{column}_between"] = Coalesce(Subquery(counted), 0)
+    counts = {row["pk"]: row for row in LeaderboardEntry.objects.filter(
+        pk__in=[e.pk for e in entries]).annotate(**uppers).annotate(**between)
+        .values("pk", *between)}
+    ranks: dict[str, dict[int, int]] = {}
+    for column, ordered in by_value.items():
+        above, ranks[column] = 0, {}
+        for entry in ordered:
+            above += counts[entry.pk][f"{column}_between"]
+            ranks[column][entry.pk] = 1 + above
+    return ranks
 
 
 def _interval(entry: LeaderboardEntry, split: str) -> tuple[float, float]:
