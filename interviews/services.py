@@ -11,9 +11,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import DurationField, F, Value
 from django.db.models.functions import Now
+from django.http import Http404
 
 from interviews.models import (
     Answer,
@@ -291,9 +292,13 @@ class SessionClock:
 
 
 def _session_lock(session_id: int) -> tuple[InterviewSession, datetime]:
-    """Lock the session row; return it with the database's clock at lock time."""
+    """Lock the session row; return it with the database's clock at lock time.
+
+    ``of=("self",)``: only the session row. A bare ``FOR UPDATE`` with the joined case study
+    would lock the case-study row too and make every session of that case study wait for
+    each other's writes."""
     session = (
-        InterviewSession.objects.select_for_update()
+        InterviewSession.objects.select_for_update(of=("self",))
         .select_related("case_study")
         .annotate(db_now=Now())
         .get(pk=session_id)
@@ -301,22 +306,31 @@ def _session_lock(session_id: int) -> tuple[InterviewSession, datetime]:
     return session, session.db_now
 
 
-def _credit_active_step(session: InterviewSession, now: datetime,
-                        next_step: int | None) -> None:
-    """Add the time since the last report to the step that was active, then make
-    ``next_step`` (None: nobody is looking) the active one. The caller holds the lock."""
+def _active_step_report(session: InterviewSession, now: datetime, next_step: int | None
+                        ) -> tuple[float, int | None, datetime | None]:
+    """What a report of ``next_step`` at ``now`` changes: the seconds to credit to the step
+    that was active (``session.active_step``; at most ``FOCUS_GAP_MAX_SECONDS``, never past
+    the deadline), and the new active step and its start (None once the session is over)."""
+    seconds = 0.0
     if session.active_step and session.active_step_since:
         end = min(now, session.deadline)
         seconds = (end - session.active_step_since).total_seconds()
         seconds = min(max(seconds, 0.0), FOCUS_GAP_MAX_SECONDS)
-        if seconds > 0:
-            StepTime.objects.filter(session=session, step_number=session.active_step).update(
-                seconds=F("seconds") + seconds
-            )
     if session.is_active and now < session.deadline:
-        session.active_step, session.active_step_since = next_step, now if next_step else None
-    else:
-        session.active_step, session.active_step_since = None, None
+        return seconds, next_step, now if next_step else None
+    return seconds, None, None
+
+
+def _credit_active_step(session: InterviewSession, now: datetime,
+                        next_step: int | None) -> None:
+    """Add the time since the last report to the step that was active, then make
+    ``next_step`` (None: nobody is looking) the active one. The caller holds the lock."""
+    seconds, step, since = _active_step_report(session, now, next_step)
+    if seconds > 0:
+        StepTime.objects.filter(session=session, step_number=session.active_step).update(
+            seconds=F("seconds") + seconds
+        )
+    session.active_step, session.active_step_since = step, since
     session.save(update_fields=["active_step", "active_step_since"])
 
 
@@ -458,8 +472,87 @@ def answer_save(*, session: InterviewSession, step_number: int, text: str, diagr
     retried save that had in fact landed), so nothing is silently overwritten. Every accepted
     change appends an ``AnswerRevision`` with the database time and the time since start.
     Raises ``SessionClosed`` after the deadline and grace (submitting the session on the way)
-    or once submitted; ``ValidationError`` for a bad step or an oversized text.
+    or once submitted; ``ValidationError`` for a bad step or an oversized text. The caller
+    has checked that the session is the candidate's (the view uses
+    ``answer_save_for_candidate``, which checks it under the lock).
     """
+    return _answer_save(session_id=session.pk, candidate=None, step_number=step_number,
+                        text=text, diagram=diagram, base_version=base_version,
+                        active_step=active_step)
+
+
+def answer_save_for_candidate(*, candidate: AbstractBaseUser, session_id: int,
+                              step_number: int, text: str, diagram: str = "",
+                              base_version: int, active_step: int | None = None
+                              ) -> SaveResult:
+    """``answer_save`` for the autosave endpoint: fetches and locks ``candidate``'s session
+    in one statement. Raises ``Http404`` for anyone else's session (as
+    ``selectors.session_get_for_candidate`` does), and the rest as ``answer_save``."""
+    return _answer_save(session_id=session_id, candidate=candidate, step_number=step_number,
+                        text=text, diagram=diagram, base_version=base_version,
+                        active_step=active_step)
+
+
+# Autosave is the hottest write, and each statement is a round trip under the session lock
+# (and, on a small server, a millisecond or more of ORM query building): a save is two
+# statements in SQL. The first locks the session (with the candidate filter when there is
+# one) and reads the database clock, as Django's ``Now()`` does on PostgreSQL. The answer row
+# needs no lock of its own: every writer of answers holds the session's.
+_SESSION_FIELDS = InterviewSession._meta.concrete_fields
+_SESSION_ATTNAMES = [field.attname for field in _SESSION_FIELDS]
+_SAVE_LOCK_SQL = f"""
+SELECT {", ".join(field.column for field in _SESSION_FIELDS)}, statement_timestamp()
+FROM interviews_interviewsession
+WHERE id = %(session_id)s AND (%(candidate_id)s::bigint IS NULL OR candidate_id = %(candidate_id)s)
+FOR UPDATE
+"""  # noqa: S608 (column names from the model, values as parameters)
+# The second makes the writes of an accepted save (the text sent once): the answer's next
+# version only if the candidate edited the current one and changed something, its revision,
+# the time credited to the step that was active, and the newly reported step. Returns the
+# answer's id and the revision's (NULL when the answer did not change).
+_SAVE_SQL = """
+WITH saved AS (
+    UPDATE interviews_answer
+    SET version = version + 1, text = %(text)s, diagram = %(diagram)s, updated_at = %(now)s
+    WHERE session_id = %(session_id)s AND step_number = %(step_number)s
+      AND version = %(base_version)s AND (text <> %(text)s OR diagram <> %(diagram)s)
+    RETURNING id, version, text, diagram, updated_at
+), revision AS (
+    INSERT INTO interviews_answerrevision (answer_id, version, text, diagram, saved_at, elapsed_ms)
+    SELECT id, version, text, diagram, updated_at, %(elapsed_ms)s FROM saved
+    RETURNING id, answer_id
+), credited AS (
+    UPDATE interviews_steptime SET seconds = seconds + %(seconds)s
+    WHERE %(report)s AND %(seconds)s > 0 AND session_id = %(session_id)s
+      AND step_number = %(credited_step)s
+), reported AS (
+    UPDATE interviews_interviewsession
+    SET active_step = %(active_step)s, active_step_since = %(since)s
+    WHERE %(report)s AND id = %(session_id)s
+)
+SELECT answer_id, id FROM revision
+"""
+
+
+def _session_lock_for_save(session_id: int, candidate: AbstractBaseUser | None
+                           ) -> tuple[InterviewSession, datetime]:
+    """``_session_lock`` without the ORM's query building (``raw()`` costs as much again):
+    the locked session and the database's clock. Http404 when it is not ``candidate``'s."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SAVE_LOCK_SQL, {
+            "session_id": session_id,
+            "candidate_id": candidate.pk if candidate is not None else None,
+        })
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such interview session.")
+    session = InterviewSession.from_db(connection.alias, _SESSION_ATTNAMES, row[:-1])
+    return session, row[-1]
+
+
+def _answer_save(*, session_id: int, candidate: AbstractBaseUser | None, step_number: int,
+                 text: str, diagram: str, base_version: int, active_step: int | None
+                 ) -> SaveResult:
     if step_number not in STEP_NUMBERS:
         raise ValidationError("No such step.")
     text, diagram = _normalise_newlines(text), _normalise_newlines(diagram)
@@ -472,27 +565,39 @@ def answer_save(*, session: InterviewSession, step_number: int, text: str, diagr
         )
     conflict: AnswerConflict | None = None
     with transaction.atomic():
-        locked, now = _session_lock(session.pk)
+        locked, now = _session_lock_for_save(session_id, candidate)
         _submit_if_due_locked(locked, now)
         if locked.is_active:
-            answer = Answer.objects.select_for_update().get(session=locked,
-                                                            step_number=step_number)
             remaining = locked.remaining_ms(now=now)
-            unchanged = answer.text == text and answer.diagram == diagram
+            elapsed_ms = locked.elapsed_ms(now=now)
+            report = active_step in STEP_NUMBERS
+            seconds, next_step, since = _active_step_report(locked, now, active_step)
+            with connection.cursor() as cursor:
+                cursor.execute(_SAVE_SQL, {
+                    "text": text, "diagram": diagram, "now": now, "session_id": locked.pk,
+                    "step_number": step_number, "base_version": base_version,
+                    "elapsed_ms": elapsed_ms, "report": report, "seconds": seconds,
+                    "credited_step": locked.active_step, "active_step": next_step,
+                    "since": since,
+                })
+                saved = cursor.fetchone()
+            if report:
+                locked.active_step, locked.active_step_since = next_step, since
             revision = None
-            if base_version != answer.version and not unchanged:
-                conflict = AnswerConflict(answer, yours_text=text, yours_diagram=diagram,
-                                          remaining_ms=remaining)
-            elif not unchanged:
-                answer.version += 1
-                answer.text, answer.diagram, answer.updated_at = text, diagram, now
-                answer.save(update_fields=["version", "text", "diagram", "updated_at"])
-                revision = AnswerRevision.objects.create(
-                    answer=answer, version=answer.version, text=text, diagram=diagram,
-                    saved_at=now, elapsed_ms=locked.elapsed_ms(now=now),
-                )
-            if active_step in STEP_NUMBERS:
-                _credit_active_step(locked, now, active_step)
+            if saved is not None:
+                answer_id, revision_id = saved
+                answer = Answer(pk=answer_id, session=locked, step_number=step_number,
+                                text=text, diagram=diagram, version=base_version + 1,
+                                updated_at=now)
+                revision = AnswerRevision(pk=revision_id, answer=answer, version=answer.version,
+                                          text=text, diagram=diagram, saved_at=now,
+                                          elapsed_ms=elapsed_ms)
+            else:
+                # Not saved: a retry of the text already stored, or a stale version.
+                answer = Answer.objects.get(session=locked, step_number=step_number)
+                if answer.text != text or answer.diagram != diagram:
+                    conflict = AnswerConflict(answer, yours_text=text, yours_diagram=diagram,
+                                              remaining_ms=remaining)
     if not locked.is_active:
         raise SessionClosed(locked)
     if conflict is not None:

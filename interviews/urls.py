@@ -11,6 +11,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/", views.session_detail, name="session"),
     path("sessions/<int:session_id>/answers/<int:step>/", views.answer_save,
          name="answer_save"),
+    path("sessions/<int:session_id>/preview/", views.answer_preview, name="answer_preview"),
     path("sessions/<int:session_id>/focus/", views.session_focus, name="session_focus"),
     path("sessions/<int:session_id>/questions/", views.question_ask, name="question_ask"),
     path("sessions/<int:session_id>/submit/", views.session_submit, name="session_submit"),

@@ -142,17 +142,18 @@ def _bad_request(message: str) -> HttpResponse:
 @require_POST
 @login_required_htmx
 def answer_save(request: HtmxHttpRequest, session_id: int, step: int) -> HttpResponse:
-    """Autosave of one step. 200: the step's "saved" state (and its preview, out of band);
-    409: the conflict panel with both texts; 423: the session has ended; 400: bad input."""
-    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    """Autosave of one step. 200: the step's "saved" state, nothing more (the preview has its
+    own endpoint, so a keystroke save never renders Markdown); 409: the conflict panel with
+    both texts; 423: the session has ended; 400: bad input; 404: not the user's session."""
     form = AnswerSaveForm(request.POST)
     if not form.is_valid():
         return _bad_request("Not saved: the request was incomplete.")
     data = form.cleaned_data
     try:
-        result = services.answer_save(
-            session=session, step_number=step, text=data["text"], diagram=data["diagram"],
-            base_version=data["base_version"], active_step=data["active_step"],
+        result = services.answer_save_for_candidate(
+            candidate=request.user, session_id=session_id, step_number=step,
+            text=data["text"], diagram=data["diagram"], base_version=data["base_version"],
+            active_step=data["active_step"],
         )
     except services.SessionClosed as closed:
         return _closed_response(request, closed.session, str(closed))
@@ -168,11 +169,25 @@ def answer_save(request: HtmxHttpRequest, session_id: int, step: int) -> HttpRes
         return reswap(retarget(response, f"#conflict-{step}"), "innerHTML")
     except ValidationError as error:
         return _bad_request("Not saved: " + " ".join(error.messages))
-    response = render(request, "interviews/session.html#save-response",
-                      {"answer": result.answer})
+    # No request: the fragment uses no context processor.
+    response = HttpResponse(render_to_string("interviews/session.html#save-state",
+                                             {"answer": result.answer}))
     response["X-Answer-Version"] = str(result.answer.version)
     return trigger_client_event(response, "session:clock",
                                 {"remaining_ms": result.remaining_ms})
+
+
+@require_POST
+@login_required_htmx
+def answer_preview(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """The Markdown preview of the text posted (what is in the editor, saved or not). The
+    page asks for it when the candidate opens a step's Preview tab. Reads and writes
+    nothing but the ownership check."""
+    selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    text = request.POST.get("text", "")
+    if len(text) > services.ANSWER_TEXT_MAX_CHARS:
+        return _bad_request("Too long to preview.")
+    return render(request, "interviews/session.html#answer-preview", {"text": text})
 
 
 @require_POST

@@ -137,7 +137,7 @@ def test_session_page_after_the_deadline_submits_lazily_and_shows_the_review(cli
 # --- saving (htmx fragments and their errors) ----------------------------------------------
 
 
-def test_save_returns_the_saved_state_fragment_and_the_preview_out_of_band(client):
+def test_save_returns_only_the_saved_state_fragment(client):
     session = start_session()
     response = logged_in(client, session).post(
         save_url(session, 2), {"text": "Use **NE**. <script>alert(1)</script>",
@@ -147,11 +147,75 @@ def test_save_returns_the_saved_state_fragment_and_the_preview_out_of_band(clien
     assert "<html" not in html
     assert 'name="base_version" value="1"' in html and "Saved at" in html
     assert response["X-Answer-Version"] == "1"
-    assert 'id="preview-2" hx-swap-oob="innerHTML"' in html
-    assert "<strong>NE</strong>" in html
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    # The preview has its own endpoint: a keystroke save renders no Markdown and echoes
+    # nothing of the text.
+    assert "preview" not in html and "<strong>" not in html and "alert" not in html
     remaining = client_events(response)["session:clock"]["remaining_ms"]
     assert 0 < remaining <= session.duration_seconds * 1000
+    assert Answer.objects.get(session=session, step_number=2).text.startswith("Use **NE**.")
+
+
+def test_save_takes_a_constant_number_of_queries(client, django_assert_max_num_queries):
+    session = start_session()
+    logged_in(client, session)
+    version = 0
+    # Growing texts, a change of step, and the first save of a step: the same statements.
+    for step, text in ((1, "a" * 50), (1, "a" * 5_000), (2, "b" * 20_000), (1, "a" * 29_000)):
+        base = version if step == 1 else 0
+        # Session and user (middleware), BEGIN, the session lock, the writes, COMMIT.
+        with django_assert_max_num_queries(6):
+            response = client.post(save_url(session, step), {
+                "text": text, "base_version": base, "active_step": step}, **HTMX)
+        assert response.status_code == 200
+        if step == 1:
+            version = int(response["X-Answer-Version"])
+    assert version == 3
+
+
+def test_save_of_someone_elses_session_is_a_404_that_changes_nothing(client):
+    session = start_session()
+    client.force_login(candidate())
+    response = client.post(save_url(session), {"text": "x", "base_version": 0,
+                                                "active_step": 1}, **HTMX)
+    assert response.status_code == 404
+    session.refresh_from_db()
+    assert session.active_step is None
+    assert Answer.objects.get(session=session, step_number=1).version == 0
+
+
+def test_preview_renders_the_posted_text_as_safe_markdown(client):
+    session = start_session()
+    url = reverse("interviews:answer_preview", args=[session.pk])
+    response = logged_in(client, session).post(
+        url, {"text": "Use **NE**. <script>alert(1)</script>"}, **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "<strong>NE</strong>" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Nothing to preview yet" in client.post(url, {"text": "  \n"}, **HTMX).content.decode()
+    assert client.post(url, {"text": "x" * 40_000}, **HTMX).status_code == 400
+    # Rendering writes nothing.
+    assert Answer.objects.get(session=session, step_number=1).version == 0
+
+
+def test_preview_of_someone_elses_session_is_a_404(client):
+    session = start_session()
+    client.force_login(candidate())
+    url = reverse("interviews:answer_preview", args=[session.pk])
+    assert client.post(url, {"text": "x"}, **HTMX).status_code == 404
+
+
+def test_session_page_wires_the_preview_to_its_endpoint_outside_the_save_queue(client):
+    session = start_session()
+    services.answer_save(session=session, step_number=1, text="Saved **before**.",
+                         base_version=0)
+    html = logged_in(client, session).get(session.get_absolute_url()).content.decode()
+    preview = re.search(r'<div class="md md-preview" id="preview-1"[^>]*>', html).group(0)
+    assert f'hx-post="{reverse("interviews:answer_preview", args=[session.pk])}"' in preview
+    assert 'hx-trigger="preview"' in preview and 'hx-sync="this:replace"' in preview
+    assert 'hx-target="this"' in preview
+    assert "<strong>before</strong>" in html  # the first view is rendered with the page
 
 
 def test_stale_save_is_a_409_showing_both_texts(client):

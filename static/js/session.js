@@ -9,6 +9,8 @@
  * - A failed save says "Not saved" and retries with backoff (network, 401, 403, 5xx);
  *   409 shows both texts (keep mine / take the saved one / merge by editing); 423 means
  *   the interview has ended.
+ * - The Markdown preview is rendered by the server when its tab is shown (its own request),
+ *   so the saves stay small.
  * - The countdown runs on the monotonic clock from the server's remaining time, corrected by
  *   every response; warnings at 5 and 1 minutes and when a step runs over its budget.
  * - The step being worked on is reported with each save and by the heartbeat, so the server
@@ -153,6 +155,7 @@
       text: form.querySelector("textarea[name=text]"),
       diagram: form.querySelector("textarea[name=diagram]"),
       diagramView: form.querySelector(".diagram-view"),
+      preview: form.querySelector(".md-preview"),
       conflictBox: form.querySelector(".conflict"),
       debounce: null,
       diagramDebounce: null,
@@ -417,6 +420,7 @@
     step.conflictBox.replaceChildren();
     backup(step);
     if (step.diagram) renderDiagram(step);
+    refreshPreview(step);
     setState(step, "dirty", "Saving…");
     fire(step);
   }
@@ -446,6 +450,23 @@
     } else if (action === "save-merged") {
       resolveConflict(step, box, side(box, "merged"), side(box, "merged-diagram"));
     }
+  });
+
+  /* ---------------------------------------------------------------- the preview */
+
+  // Saves do not render Markdown (that would cost every keystroke save); the preview is
+  // rendered from the editor's text when it is shown, or when the text changes under it.
+  function refreshPreview(step) {
+    if (step.preview && !step.preview.hidden) htmx.trigger(step.preview, "preview");
+  }
+
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    const preview = event.detail.elt;
+    if (!preview || !preview.classList || !preview.classList.contains("md-preview")) return;
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    preview.classList.toggle("is-stale", status !== 200);
+    if (status !== 200) preview.title = "The preview could not be refreshed; it shows an older text.";
+    else preview.removeAttribute("title");
   });
 
   /* ---------------------------------------------------------------- the diagram */
@@ -486,8 +507,11 @@
         const preview = tab.dataset.view === "preview";
         step.form.querySelectorAll(".editor-tab").forEach((other) => other.setAttribute("aria-selected", String(other === tab)));
         step.text.hidden = preview;
-        step.form.querySelector(".md-preview").hidden = !preview;
-        if (preview && isDirty(step)) fire(step); // the save response refreshes the preview
+        step.preview.hidden = !preview;
+        if (preview) {
+          if (isDirty(step)) fire(step);
+          refreshPreview(step);
+        }
       });
     });
   });
