@@ -537,7 +537,17 @@ SELECT answer_id, id FROM revision
 def _session_lock_for_save(session_id: int, candidate: AbstractBaseUser | None
                            ) -> tuple[InterviewSession, datetime]:
     """``_session_lock`` without the ORM's query building (``raw()`` costs as much again):
-    the locked session and the database's clock. Http404 when it is not ``candidate``'s."""
+    the locked session and the database's clock. Http404 when it is not ``candidate``'s.
+    The SQL is PostgreSQL's; other databases (SQLite for ``make run``) take the ORM's way."""
+    if connection.vendor != "postgresql":
+        sessions = InterviewSession.objects.filter(pk=session_id)
+        if candidate is not None:
+            sessions = sessions.filter(candidate=candidate)
+        try:
+            session = sessions.select_for_update().annotate(db_now=Now()).get()
+        except InterviewSession.DoesNotExist:
+            raise Http404("No such interview session.") from None
+        return session, session.db_now
     with connection.cursor() as cursor:
         cursor.execute(_SAVE_LOCK_SQL, {
             "session_id": session_id,
@@ -548,6 +558,36 @@ def _session_lock_for_save(session_id: int, candidate: AbstractBaseUser | None
         raise Http404("No such interview session.")
     session = InterviewSession.from_db(connection.alias, _SESSION_ATTNAMES, row[:-1])
     return session, row[-1]
+
+
+def _save_writes(params: dict) -> tuple[int, int] | None:
+    """The writes of ``_SAVE_SQL`` (see there); (answer id, revision id), or None when the
+    answer did not change. One statement on PostgreSQL, the ORM's four on other databases."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_SAVE_SQL, params)
+            return cursor.fetchone()
+    p = params
+    answers = Answer.objects.filter(session_id=p["session_id"], step_number=p["step_number"])
+    changed = (answers.filter(version=p["base_version"])
+               .exclude(text=p["text"], diagram=p["diagram"])
+               .update(version=F("version") + 1, text=p["text"], diagram=p["diagram"],
+                       updated_at=p["now"]))
+    saved = None
+    if changed:
+        answer_id = answers.values_list("pk", flat=True).get()
+        revision = AnswerRevision.objects.create(
+            answer_id=answer_id, version=p["base_version"] + 1, text=p["text"],
+            diagram=p["diagram"], saved_at=p["now"], elapsed_ms=p["elapsed_ms"])
+        saved = (answer_id, revision.pk)
+    if p["report"]:
+        if p["seconds"] > 0 and p["credited_step"] is not None:
+            StepTime.objects.filter(session_id=p["session_id"],
+                                    step_number=p["credited_step"]).update(
+                seconds=F("seconds") + p["seconds"])
+        InterviewSession.objects.filter(pk=p["session_id"]).update(
+            active_step=p["active_step"], active_step_since=p["since"])
+    return saved
 
 
 def _answer_save(*, session_id: int, candidate: AbstractBaseUser | None, step_number: int,
@@ -572,15 +612,13 @@ def _answer_save(*, session_id: int, candidate: AbstractBaseUser | None, step_nu
             elapsed_ms = locked.elapsed_ms(now=now)
             report = active_step in STEP_NUMBERS
             seconds, next_step, since = _active_step_report(locked, now, active_step)
-            with connection.cursor() as cursor:
-                cursor.execute(_SAVE_SQL, {
-                    "text": text, "diagram": diagram, "now": now, "session_id": locked.pk,
-                    "step_number": step_number, "base_version": base_version,
-                    "elapsed_ms": elapsed_ms, "report": report, "seconds": seconds,
-                    "credited_step": locked.active_step, "active_step": next_step,
-                    "since": since,
-                })
-                saved = cursor.fetchone()
+            saved = _save_writes({
+                "text": text, "diagram": diagram, "now": now, "session_id": locked.pk,
+                "step_number": step_number, "base_version": base_version,
+                "elapsed_ms": elapsed_ms, "report": report, "seconds": seconds,
+                "credited_step": locked.active_step, "active_step": next_step,
+                "since": since,
+            })
             if report:
                 locked.active_step, locked.active_step_since = next_step, since
             revision = None
