@@ -20,7 +20,7 @@ START, END = "<!-- findings: kept when the page is regenerated -->", "<!-- /find
 INTRO = """\
 # Benchmarks
 
-`make bench` (about 12 minutes on 2 cores) or `BENCH_QUICK=1 make bench` (about 2 minutes,
+`make bench` (10–18 minutes on 2 cores) or `BENCH_QUICK=1 make bench` (3–6 minutes,
 smaller sizes) runs `bench/run.py`: each benchmark in its own process, on its own PostgreSQL
 database cloned from a migrated template (`mlsd_bench_*` on 127.0.0.1:5432, dropped
 afterwards) and Redis db 14. Results go to `bench/results/<name>.json` (`-quick.json` for the
