@@ -291,17 +291,22 @@ class SessionClock:
     step_seconds: dict[int, float]
 
 
-def _session_lock(session_id: int) -> tuple[InterviewSession, datetime]:
-    """Lock the session row; return it with the database's clock at lock time.
+def _session_lock(session_id: int, candidate: AbstractBaseUser | None = None
+                  ) -> tuple[InterviewSession, datetime]:
+    """Lock the session row (``candidate``'s only, when given; DoesNotExist otherwise);
+    return it with the database's clock at lock time.
 
     ``of=("self",)``: only the session row. A bare ``FOR UPDATE`` with the joined case study
     would lock the case-study row too and make every session of that case study wait for
     each other's writes."""
+    sessions = InterviewSession.objects.filter(pk=session_id)
+    if candidate is not None:
+        sessions = sessions.filter(candidate=candidate)
     session = (
-        InterviewSession.objects.select_for_update(of=("self",))
+        sessions.select_for_update(of=("self",))
         .select_related("case_study")
         .annotate(db_now=Now())
-        .get(pk=session_id)
+        .get()
     )
     return session, session.db_now
 
@@ -326,12 +331,20 @@ def _credit_active_step(session: InterviewSession, now: datetime,
     """Add the time since the last report to the step that was active, then make
     ``next_step`` (None: nobody is looking) the active one. The caller holds the lock."""
     seconds, step, since = _active_step_report(session, now, next_step)
-    if seconds > 0:
-        StepTime.objects.filter(session=session, step_number=session.active_step).update(
+    _active_step_write(session.pk, session.active_step, seconds, step, since)
+    session.active_step, session.active_step_since = step, since
+
+
+def _active_step_write(session_id: int, credited_step: int | None, seconds: float,
+                       step: int | None, since: datetime | None) -> None:
+    """The writes of an active-step report through the ORM (``_SAVE_SQL`` makes the same
+    ones on PostgreSQL's save path)."""
+    if seconds > 0 and credited_step is not None:
+        StepTime.objects.filter(session_id=session_id, step_number=credited_step).update(
             seconds=F("seconds") + seconds
         )
-    session.active_step, session.active_step_since = step, since
-    session.save(update_fields=["active_step", "active_step_since"])
+    InterviewSession.objects.filter(pk=session_id).update(active_step=step,
+                                                          active_step_since=since)
 
 
 def _submit_locked(session: InterviewSession, now: datetime,
@@ -540,14 +553,10 @@ def _session_lock_for_save(session_id: int, candidate: AbstractBaseUser | None
     the locked session and the database's clock. Http404 when it is not ``candidate``'s.
     The SQL is PostgreSQL's; other databases (SQLite for ``make run``) take the ORM's way."""
     if connection.vendor != "postgresql":
-        sessions = InterviewSession.objects.filter(pk=session_id)
-        if candidate is not None:
-            sessions = sessions.filter(candidate=candidate)
         try:
-            session = sessions.select_for_update().annotate(db_now=Now()).get()
+            return _session_lock(session_id, candidate)
         except InterviewSession.DoesNotExist:
             raise Http404("No such interview session.") from None
-        return session, session.db_now
     with connection.cursor() as cursor:
         cursor.execute(_SAVE_LOCK_SQL, {
             "session_id": session_id,
@@ -581,12 +590,8 @@ def _save_writes(params: dict) -> tuple[int, int] | None:
             diagram=p["diagram"], saved_at=p["now"], elapsed_ms=p["elapsed_ms"])
         saved = (answer_id, revision.pk)
     if p["report"]:
-        if p["seconds"] > 0 and p["credited_step"] is not None:
-            StepTime.objects.filter(session_id=p["session_id"],
-                                    step_number=p["credited_step"]).update(
-                seconds=F("seconds") + p["seconds"])
-        InterviewSession.objects.filter(pk=p["session_id"]).update(
-            active_step=p["active_step"], active_step_since=p["since"])
+        _active_step_write(p["session_id"], p["credited_step"], p["seconds"],
+                           p["active_step"], p["since"])
     return saved
 
 
