@@ -56,7 +56,7 @@ def chromium_path() -> str:
 @pytest.fixture
 def catalogue(db):
     """The real catalogue (rubric and five case studies) loaded into the test database."""
-    from interviews.services import catalogue_load
+    from interviews.services.catalogue import catalogue_load
     from mlsd_site.roles import roles_ensure
 
     roles_ensure()
@@ -174,12 +174,12 @@ def data_dirs(settings, tmp_path):
 @pytest.fixture
 def tiny_dataset(catalogue, data_dirs):
     """Build the tiny dataset of a case study: ``tiny_dataset("food-delivery-time")``."""
-    from grading import services
+    from grading.services.datasets import dataset_build
     from interviews.models import CaseStudy
 
     def build(slug: str):
         case_study = CaseStudy.objects.get(slug=slug)
-        dataset, built = services.dataset_build(case_study=case_study, size="tiny")
+        dataset, built = dataset_build(case_study=case_study, size="tiny")
         return dataset, built
 
     return build

@@ -92,14 +92,14 @@ def candidates_make(count: int) -> list[Candidate]:
     )
     from django.contrib.sessions.backends.db import SessionStore
 
-    from interviews import services
     from interviews.models import CaseStudy
+    from interviews.services.sessions import session_start
 
     case_study = CaseStudy.objects.get(slug=SLUG)
     made = []
     for i in range(count):
         user = get_user_model().objects.create_user(f"bench-candidate-{i}", password=None)
-        interview, _ = services.session_start(candidate=user, case_study=case_study)
+        interview, _ = session_start(candidate=user, case_study=case_study)
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

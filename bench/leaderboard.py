@@ -73,7 +73,7 @@ class Generator:
         from django.contrib.auth import get_user_model
 
         from grading.models import LeaderboardEntry, LeaderboardRecord, Score, Submission
-        from grading.services import sort_value
+        from grading.services.leaderboards import sort_value
 
         user_model = get_user_model()
         start = self.candidates
@@ -225,13 +225,14 @@ def measure(leaderboard: Any, entries: int) -> dict[str, Any]:
 def main() -> None:
     common.services_check()
     common.django_setup(DB_NAME, DATA_DIR)
-    from grading import services
     from grading.models import Score, Submission
+    from grading.services.datasets import dataset_build
+    from grading.services.leaderboards import leaderboard_for
     from interviews.models import CaseStudy
 
     case_study = CaseStudy.objects.get(slug=SLUG)
-    dataset, _ = services.dataset_build(case_study=case_study, size="tiny")
-    leaderboard = services.leaderboard_for(case_study)
+    dataset, _ = dataset_build(case_study=case_study, size="tiny")
+    leaderboard = leaderboard_for(case_study)
     leaderboard.is_public = True
     leaderboard.save()
     generator = Generator(case_study, dataset, leaderboard)

@@ -29,7 +29,7 @@ def _digest(*parts: str) -> str:
 def model_path(slug: str, kind: str) -> Path:
     """The ONNX file of ``kind`` for ``slug``, training it first if the cache has none."""
     from grading.datasets import GENERATOR_VERSIONS, dataset_spec
-    from grading.examples import training_example
+    from grading.validator.examples import training_example
 
     spec = dataset_spec(slug)
     if kind == "example":

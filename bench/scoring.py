@@ -4,7 +4,7 @@ For each case study and each held-out size (10k, 100k and the whole >= 1M "bench
 and the ~100k "default" split with ``BENCH_QUICK=1``):
 
 * **floor**: the same ONNX model in this process, one thread like the sandbox, on feeds
-  already built in memory: ``session.run`` plus one ``grading.metrics`` computation of the
+  already built in memory: ``session.run`` plus one ``grading.engine.metrics`` computation of the
   primary metric on the whole split (scikit-learn's time for the same metric is recorded
   beside it where scikit-learn has it);
 * **job**: ``grading.services.submission_score`` on a queued submission, i.e. what a worker
@@ -118,9 +118,14 @@ def heldout_rows(built: Any, label: str, rows: int | None) -> HeldoutRows:
 
 def dataset_for(case_study: Any, rows: HeldoutRows) -> Any:
     """A ``Dataset`` row whose held-out files are ``rows``, active for ``case_study``."""
-    from grading import services
     from grading.datasets import DEFAULT_SEED, GENERATOR_VERSIONS
     from grading.models import Dataset
+    from grading.services.datasets import (
+        FINGERPRINT_FILE,
+        _write_heldout,
+        dataset_activate,
+        dataset_directory,
+    )
 
     fingerprint = hashlib.sha256(
         f"bench {case_study.slug} {rows.label} {rows.rows}".encode()).hexdigest()
@@ -129,13 +134,13 @@ def dataset_for(case_study: Any, rows: HeldoutRows) -> Any:
         seed=DEFAULT_SEED, size=f"bench-{rows.label}",
         defaults={"fingerprint": fingerprint, "train_rows": 0, "heldout_rows": rows.rows,
                   "public_rows": int(rows.public.sum()), "is_active": False})
-    directory = services.dataset_directory(dataset)
-    services._write_heldout(SimpleNamespace(
+    directory = dataset_directory(dataset)
+    _write_heldout(SimpleNamespace(
         heldout_features=rows.features, heldout_labels=rows.labels,
         heldout_groups=rows.groups, heldout_slices=rows.slices,
         heldout_public=rows.public), directory / "heldout")
-    (directory / services.FINGERPRINT_FILE).write_text(fingerprint)
-    services.dataset_activate(dataset=dataset)
+    (directory / FINGERPRINT_FILE).write_text(fingerprint)
+    dataset_activate(dataset=dataset)
     return dataset
 
 
@@ -164,12 +169,12 @@ class Floor:
     def __init__(self, path: Path, task: Any, rows: HeldoutRows) -> None:
         import onnxruntime as ort
 
-        from grading.artifacts import ArtifactLimits
-        from grading.onnx_checks import inspect_onnx_bytes
+        from grading.engine.artifacts import ArtifactLimits
+        from grading.engine.onnx_checks import inspect_onnx_bytes
 
         data = path.read_bytes()
         plan = inspect_onnx_bytes(data, task.contract, ArtifactLimits())
-        options = ort.SessionOptions()  # as grading.sandbox_child: one thread, no spinning
+        options = ort.SessionOptions()  # as grading.engine.sandbox_child: one thread, no spinning
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -184,8 +189,8 @@ class Floor:
 
     def run(self) -> tuple[float, float]:
         """(prediction seconds, primary-metric seconds)."""
-        from grading import metrics
-        from grading.sandbox_child import _zipmap_to_array
+        from grading.engine import metrics
+        from grading.engine.sandbox_child import _zipmap_to_array
 
         start = time.perf_counter()
         (value,) = self.session.run([self.output.name], self.feeds)
@@ -224,12 +229,12 @@ def queued_submission(case_study: Any, candidate: Any, model: bytes) -> Any:
 
 
 def run_job(submission_id: int) -> float:
-    from grading import services
     from grading.models import Submission
+    from grading.services.submissions import submission_score
 
     gc.collect()
     start = time.perf_counter()
-    outcome = services.submission_score(submission_id=submission_id)
+    outcome = submission_score(submission_id=submission_id)
     seconds = time.perf_counter() - start
     if outcome != "scored":
         failed = Submission.objects.get(pk=submission_id)
@@ -295,7 +300,8 @@ class Recorder:
 @contextlib.contextmanager
 def instrumented() -> Iterator[Recorder]:
     from bench import child_probe
-    from grading import metrics, sandbox, scoring, services
+    from grading.engine import metrics, sandbox, scoring
+    from grading.services import submissions as services
 
     recorder = Recorder()
     wrap = recorder.wrap
@@ -408,7 +414,7 @@ def breakdown(recorder: Recorder, total: float) -> dict[str, float]:
 def interval_cost(task: Any, rows: HeldoutRows, predictions: np.ndarray) -> dict[str, Any]:
     """Seconds of ``confidence_interval`` over seconds of ``compute`` for the primary metric on
     each part of the split (as the scorer computes them), medians of alternating runs."""
-    from grading import metrics
+    from grading.engine import metrics
 
     out: dict[str, Any] = {}
     for part, mask in (("public", rows.public), ("private", ~rows.public)):
@@ -486,7 +492,7 @@ def _profile(submission_id: int, slug: str) -> str | None:
 
 def bench_case(slug: str, env: dict[str, str], candidate: Any) -> dict[str, Any]:
     from grading.datasets import build_dataset
-    from grading.selectors import scoring_task_for
+    from grading.selectors.datasets import scoring_task_for
     from interviews.models import CaseStudy
 
     case_study = CaseStudy.objects.get(slug=slug)
@@ -620,8 +626,9 @@ def report(cases: dict[str, dict[str, Any]]) -> Results:
          "job s", "job / floor", "target", "met?"],
         overhead_rows,
         note="Medians of alternating runs. Floor: onnxruntime (one thread, like the sandbox) "
-             "on feeds already in memory plus one `grading.metrics` computation of the primary "
-             "metric. Job: `grading.services.submission_score`, what a worker runs per task.")
+             "on feeds already in memory plus one `grading.engine.metrics` computation of the "
+             "primary metric. Job: `grading.services.submissions.submission_score`, what a "
+             "worker runs per task.")
     results.table(
         "Growth of the scoring job with held-out rows",
         ["case study", "model"] + [f"{label} s" for label, _ in SIZES]
@@ -659,7 +666,7 @@ def report(cases: dict[str, dict[str, Any]]) -> Results:
         f"Where the job's time goes ({largest} rows, example model), seconds (share)",
         ["phase", *slugs], phase_rows,
         note="One run with timers around each phase; the sandbox child is "
-             "`bench.child_probe`, which runs `grading.sandbox_child.main` unchanged and "
+             "`bench.child_probe`, which runs `grading.engine.sandbox_child.main` unchanged and "
              "notes when each phase starts and ends.")
     results.details = {"sizes": SIZES, "models": MODELS, "repeats": REPEATS, "cases": cases}
     return results

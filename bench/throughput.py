@@ -84,8 +84,8 @@ def drain(case_study: Any, model: bytes, workers: int, env: dict[str, str]) -> d
     from django.utils import timezone
     from redis import Redis
 
-    from grading import services
     from grading.models import Submission
+    from grading.services.submissions import submission_create
 
     Redis.from_url(common.REDIS_URL).flushdb()
     tag = f"w{workers}"
@@ -99,7 +99,7 @@ def drain(case_study: Any, model: bytes, workers: int, env: dict[str, str]) -> d
         ids = []
         for i in range(SUBMISSIONS):
             upload = SimpleUploadedFile("model.onnx", model)
-            submission = services.submission_create(
+            submission = submission_create(
                 candidate=people[i // PER_CANDIDATE], case_study=case_study, upload=upload)
             ids.append(submission.pk)
         enqueue_seconds = time.perf_counter() - clock
@@ -152,11 +152,11 @@ def floor_job_seconds(case_study: Any, model: bytes) -> list[float]:
 def main() -> None:
     common.services_check()
     env = common.django_setup(DB_NAME, DATA_DIR)
-    from grading import services
+    from grading.services.datasets import dataset_build
     from interviews.models import CaseStudy
 
     case_study = CaseStudy.objects.get(slug=SLUG)
-    dataset, built = services.dataset_build(case_study=case_study, size="tiny")
+    dataset, built = dataset_build(case_study=case_study, size="tiny")
     model = model_path(SLUG, "example").read_bytes()
     log(f"floor: {FLOOR_JOBS} jobs in process on {dataset.heldout_rows} held-out rows")
     floor_runs = floor_job_seconds(case_study, model)

@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from grading import services
 from grading.models import (
     Dataset,
     Leaderboard,
@@ -12,6 +11,8 @@ from grading.models import (
     Submission,
     WorkerHeartbeat,
 )
+from grading.services.leaderboards import leaderboard_close, leaderboard_reopen
+from grading.services.submissions import case_study_rescore, submission_enqueue
 
 
 @admin.register(Leaderboard)
@@ -24,18 +25,18 @@ class LeaderboardAdmin(admin.ModelAdmin):
     @admin.action(description="Close the round (reveal the private ranking, stop uploads)")
     def close_round(self, request: HttpRequest, queryset: QuerySet[Leaderboard]) -> None:
         for leaderboard in queryset:
-            services.leaderboard_close(leaderboard=leaderboard)
+            leaderboard_close(leaderboard=leaderboard)
         self.message_user(request, f"Closed {queryset.count()} round(s).", messages.SUCCESS)
 
     @admin.action(description="Reopen the round")
     def reopen_round(self, request: HttpRequest, queryset: QuerySet[Leaderboard]) -> None:
         for leaderboard in queryset:
-            services.leaderboard_reopen(leaderboard=leaderboard)
+            leaderboard_reopen(leaderboard=leaderboard)
         self.message_user(request, f"Reopened {queryset.count()} round(s).", messages.SUCCESS)
 
     @admin.action(description="Re-score every submission (after a dataset or scorer change)")
     def rescore_all(self, request: HttpRequest, queryset: QuerySet[Leaderboard]) -> None:
-        total = sum(services.case_study_rescore(case_study=lb.case_study) for lb in queryset)
+        total = sum(case_study_rescore(case_study=lb.case_study) for lb in queryset)
         self.message_user(request, f"Queued {total} submission(s) for re-scoring.",
                           messages.SUCCESS)
 
@@ -72,7 +73,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     @admin.action(description="Queue again for scoring")
     def requeue(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         for submission in queryset:
-            services.submission_enqueue(submission_id=submission.pk)
+            submission_enqueue(submission_id=submission.pk)
         self.message_user(request, f"Queued {queryset.count()} submission(s).",
                           messages.SUCCESS)
 

@@ -245,7 +245,7 @@ class Score(models.Model):
 
 
 # Metrics a leaderboard can be sorted by through an index, with their direction (as in
-# ``grading.metrics``; a test checks they agree). Kept here, not read from the registry, so
+# ``grading.engine.metrics``; a test checks they agree). Kept here, not read from the registry, so
 # that adding a metric there does not change the schema.
 SORTABLE_METRICS = {
     "log_loss": "lower", "normalized_entropy": "lower", "roc_auc": "higher", "pr_auc": "higher",

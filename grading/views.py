@@ -7,10 +7,38 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from grading import selectors, services
 from grading.forms import SubmissionForm
-from grading.validator import validator_zipapp
-from interviews.selectors import case_study_get_published
+from grading.selectors.datasets import (
+    dataset_active,
+    dataset_active_or_404,
+    scoring_task_for,
+    validator_filename,
+)
+from grading.selectors.leaderboards import (
+    leaderboard_get_for_viewer,
+    leaderboard_history_chart,
+    leaderboard_page,
+    leaderboard_settings,
+    metric_column,
+)
+from grading.selectors.standings import combined_standings
+from grading.selectors.submissions import (
+    quota_remaining,
+    submission_current_score,
+    submission_get_for_viewer,
+    submission_queue_status,
+    submission_view,
+    submissions_for_candidate,
+)
+from grading.services import submissions as submission_services
+from grading.services.datasets import training_file_path
+from grading.services.submissions import (
+    SubmissionRefused,
+    submission_create,
+    submission_unpin,
+)
+from grading.validator.build import validator_zipapp
+from interviews.selectors.catalogue import case_study_get_published
 from mlsd_site import roles
 
 TRAINING_FILES = {
@@ -28,8 +56,8 @@ def training_file(request: HttpRequest, slug: str, name: str) -> FileResponse:
     if name not in TRAINING_FILES:
         raise Http404("No such file.")
     case_study = case_study_get_published(slug=slug)
-    dataset = selectors.dataset_active_or_404(case_study=case_study)
-    path = services.training_file_path(dataset=dataset, name=name)
+    dataset = dataset_active_or_404(case_study=case_study)
+    path = training_file_path(dataset=dataset, name=name)
     return FileResponse(path.open("rb"), as_attachment=True,
                         filename=f"{case_study.slug}-{name}",
                         content_type=TRAINING_FILES[name])
@@ -39,11 +67,11 @@ def training_file(request: HttpRequest, slug: str, name: str) -> FileResponse:
 @require_GET
 def validator_download(request: HttpRequest, slug: str) -> HttpResponse:
     case_study = case_study_get_published(slug=slug)
-    task = selectors.scoring_task_for(case_study)
+    task = scoring_task_for(case_study)
     body = validator_zipapp(title=case_study.title, contract=task.contract,
                             request_rows=task.request_rows,
                             latency_budget_ms=task.latency_budget_ms)
-    filename = selectors.validator_filename(case_study)
+    filename = validator_filename(case_study)
     response = HttpResponse(body, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -62,10 +90,10 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                submission = services.submission_create(
+                submission = submission_create(
                     candidate=request.user, case_study=case_study,
                     upload=form.cleaned_data["artifact"], note=form.cleaned_data["note"])
-            except services.SubmissionRefused as refused:
+            except SubmissionRefused as refused:
                 error = refused.message
             else:
                 if request.htmx:
@@ -73,8 +101,8 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect(submission.get_absolute_url())
         else:
             error = " ".join(e for errors in form.errors.values() for e in errors)
-    leaderboard = selectors.leaderboard_settings(case_study=case_study)
-    remaining, quota = selectors.quota_remaining(user=request.user, case_study=case_study,
+    leaderboard = leaderboard_settings(case_study=case_study)
+    remaining, quota = quota_remaining(user=request.user, case_study=case_study,
                                                  leaderboard=leaderboard)
     context = {
         "case_study": case_study,
@@ -84,8 +112,8 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         "quota": quota,
         "max_bytes": settings.MODEL_UPLOAD_MAX_BYTES,
         "leaderboard": leaderboard,
-        "dataset": selectors.dataset_active(case_study=case_study),
-        "submissions": selectors.submissions_for_candidate(user=request.user,
+        "dataset": dataset_active(case_study=case_study),
+        "submissions": submissions_for_candidate(user=request.user,
                                                            case_study=case_study),
     }
     status = 422 if error else 200
@@ -95,15 +123,15 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _submission_context(request: HttpRequest, submission) -> dict:
-    score = selectors.submission_current_score(submission=submission)
-    leaderboard = selectors.leaderboard_settings(case_study=submission.case_study)
+    score = submission_current_score(submission=submission)
+    leaderboard = leaderboard_settings(case_study=submission.case_study)
     return {
         "submission": submission,
         "case_study": submission.case_study,
         "score": score,
-        "view": selectors.submission_view(submission=submission, score=score,
+        "view": submission_view(submission=submission, score=score,
                                           leaderboard=leaderboard),
-        "queue": selectors.submission_queue_status(submission=submission),
+        "queue": submission_queue_status(submission=submission),
         "is_owner": submission.candidate_id == request.user.pk,
     }
 
@@ -111,7 +139,7 @@ def _submission_context(request: HttpRequest, submission) -> dict:
 @login_required
 @require_GET
 def submission_detail(request: HttpRequest, submission_uuid: str) -> HttpResponse:
-    submission = selectors.submission_get_for_viewer(user=request.user,
+    submission = submission_get_for_viewer(user=request.user,
                                                      submission_uuid=submission_uuid)
     return render(request, "grading/submission.html", _submission_context(request, submission))
 
@@ -120,7 +148,7 @@ def submission_detail(request: HttpRequest, submission_uuid: str) -> HttpRespons
 @require_GET
 def submission_status(request: HttpRequest, submission_uuid: str) -> HttpResponse:
     """The live status fragment, polled by htmx; 286 stops the polling at a final state."""
-    submission = selectors.submission_get_for_viewer(user=request.user,
+    submission = submission_get_for_viewer(user=request.user,
                                                      submission_uuid=submission_uuid)
     context = _submission_context(request, submission)
     response = render(request, "grading/submission.html#submission-body", context)
@@ -132,16 +160,16 @@ def submission_status(request: HttpRequest, submission_uuid: str) -> HttpRespons
 @login_required
 @require_POST
 def submission_pin(request: HttpRequest, submission_uuid: str) -> HttpResponse:
-    submission = selectors.submission_get_for_viewer(user=request.user,
+    submission = submission_get_for_viewer(user=request.user,
                                                      submission_uuid=submission_uuid)
     if submission.candidate_id != request.user.pk:
         raise Http404("No such submission.")
     if request.POST.get("action") == "unpin":
-        services.submission_unpin(candidate=request.user, case_study=submission.case_study)
+        submission_unpin(candidate=request.user, case_study=submission.case_study)
     else:
         try:
-            services.submission_pin(submission=submission)
-        except services.SubmissionRefused as refused:
+            submission_services.submission_pin(submission=submission)
+        except SubmissionRefused as refused:
             return HttpResponse(refused.message, status=409)
     return redirect(submission.get_absolute_url())
 
@@ -149,10 +177,10 @@ def submission_pin(request: HttpRequest, submission_uuid: str) -> HttpResponse:
 @require_GET
 def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        board = selectors.leaderboard_get_for_viewer(user=request.user, slug=slug)
+        board = leaderboard_get_for_viewer(user=request.user, slug=slug)
     except PermissionDenied:
         return redirect_to_login(request.get_full_path())
-    page = selectors.leaderboard_page(
+    page = leaderboard_page(
         leaderboard=board, user=request.user, split=request.GET.get("split", "public"),
         sort=request.GET.get("sort", "primary"), worst_first=request.GET.get("order") == "worst",
         page_number=request.GET.get("page", 1))
@@ -160,7 +188,7 @@ def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "grading/leaderboard.html#leaderboard-table", {"board": page})
     return render(request, "grading/leaderboard.html", {
         "board": page, "case_study": board.case_study,
-        "history_chart": selectors.leaderboard_history_chart(board=page)})
+        "history_chart": leaderboard_history_chart(board=page)})
 
 
 @login_required
@@ -171,7 +199,7 @@ def standings(request: HttpRequest, slug: str) -> HttpResponse:
     if not roles.is_interviewer(request.user):
         raise Http404("No such page.")
     case_study = case_study_get_published(slug=slug)
-    split, rows = selectors.combined_standings(case_study=case_study)
+    split, rows = combined_standings(case_study=case_study)
     return render(request, "grading/standings.html",
                   {"case_study": case_study, "split": split, "rows": rows,
-                   "primary": selectors.metric_column(case_study.primary_metric)})
+                   "primary": metric_column(case_study.primary_metric)})

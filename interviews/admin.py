@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from interviews import services
 from interviews.models import (
     Answer,
     AnswerRevision,
@@ -19,6 +18,7 @@ from interviews.models import (
     StepScore,
     StepTime,
 )
+from interviews.services.catalogue import rubric_copy_as_new_version
 
 
 class StepBudgetInline(admin.TabularInline):
@@ -68,7 +68,7 @@ class RubricAdmin(admin.ModelAdmin):
     @admin.action(description="Copy as a new current version (to edit without rewriting grades)")
     def copy_as_new_version(self, request: HttpRequest, queryset: QuerySet[Rubric]) -> None:
         for rubric in queryset:
-            new = services.rubric_copy_as_new_version(rubric=rubric)
+            new = rubric_copy_as_new_version(rubric=rubric)
             self.message_user(request, f"Created {new}.", messages.SUCCESS)
 
 
@@ -86,7 +86,7 @@ class ConceptAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyInline(admin.TabularInline):
-    """Session records are evidence for grading: the admin shows them, never edits them."""
+    """Session records are evidence for scorecards: the admin shows them, never edits them."""
 
     extra = 0
     can_delete = False
@@ -161,9 +161,9 @@ class EvidenceQuoteInline(ReadOnlyInline):
 
 @admin.register(Grade)
 class GradeAdmin(admin.ModelAdmin):
-    """Grades are read-only here: drafts change on the grading page, and submitted grades do
+    """Grades are read-only here: drafts change on the scorecard page, and submitted grades do
     not change at all (the database refuses it). Assigning graders and releasing feedback go
-    through the grading queue, which checks the rules."""
+    through the scorecard queue, which checks the rules."""
 
     list_display = ["id", "session", "grader", "status", "verdict", "suggested_verdict",
                     "weighted_mean", "submitted_at"]

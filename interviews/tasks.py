@@ -2,11 +2,11 @@
 
 from celery import shared_task
 
-from interviews import services
+from interviews.services.sessions import session_submit_overdue
 
 
 @shared_task(name="interviews.submit_overdue_sessions", ignore_result=True)
 def submit_overdue_sessions_task() -> int:
     """Beat runs this every 30 s: sessions past their deadline become submitted even when
     the candidate never comes back. Idempotent; safe to run on several workers at once."""
-    return services.session_submit_overdue()
+    return session_submit_overdue()

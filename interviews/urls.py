@@ -1,6 +1,6 @@
 from django.urls import path
 
-from interviews import grading_views, views
+from interviews import views
 
 app_name = "interviews"
 
@@ -16,31 +16,4 @@ urlpatterns = [
     path("sessions/<int:session_id>/questions/", views.question_ask, name="question_ask"),
     path("sessions/<int:session_id>/submit/", views.session_submit, name="session_submit"),
     path("sessions/<int:session_id>/review/", views.session_review, name="session_review"),
-    # Interviewer grading (interviewers and admins; candidates get 404 or 403).
-    path("grading/", grading_views.grading_queue, name="grading_queue"),
-    path("grading/calibration/", grading_views.grading_calibration, name="calibration"),
-    path("grading/sessions/<int:session_id>/", grading_views.grading_session,
-         name="grading_session"),
-    path("grading/sessions/<int:session_id>/replay/", grading_views.grading_replay,
-         name="grading_replay"),
-    path("grading/sessions/<int:session_id>/claim/", grading_views.grading_claim,
-         name="grading_claim"),
-    path("grading/sessions/<int:session_id>/unclaim/", grading_views.grading_unclaim,
-         name="grading_unclaim"),
-    path("grading/sessions/<int:session_id>/assign/", grading_views.grading_assign,
-         name="grading_assign"),
-    path("grading/sessions/<int:session_id>/graders/<int:grader_id>/remove/",
-         grading_views.grading_unassign, name="grading_unassign"),
-    path("grading/sessions/<int:session_id>/graders-required/",
-         grading_views.grading_graders_required, name="grading_graders_required"),
-    path("grading/sessions/<int:session_id>/release/", grading_views.grading_release,
-         name="grading_release"),
-    path("grading/sessions/<int:session_id>/grade/", grading_views.grade_save,
-         name="grade_save"),
-    path("grading/sessions/<int:session_id>/grade/submit/", grading_views.grade_submit,
-         name="grade_submit"),
-    path("grading/sessions/<int:session_id>/grade/evidence/", grading_views.grade_evidence_add,
-         name="grade_evidence_add"),
-    path("grading/sessions/<int:session_id>/grade/evidence/<int:quote_id>/remove/",
-         grading_views.grade_evidence_remove, name="grade_evidence_remove"),
 ]

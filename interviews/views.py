@@ -1,9 +1,6 @@
-from collections.abc import Callable
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,36 +13,39 @@ from django_htmx.http import (
     retarget,
     trigger_client_event,
 )
-from django_htmx.middleware import HtmxDetails
 
-from grading import selectors as grading_selectors
-from interviews import selectors, services
 from interviews.forms import AnswerSaveForm, FocusForm, QuestionForm
-from interviews.grading_selectors import feedback_for_candidate, skill_profile_for_candidate
 from interviews.models import InterviewSession
+from interviews.scorecards.selectors.feedback import (
+    feedback_for_candidate,
+    skill_profile_for_candidate,
+)
+from interviews.selectors import sessions as session_selectors
+from interviews.selectors.catalogue import (
+    case_study_get_published,
+    case_study_list_published,
+    case_study_steps,
+    rubric_current,
+)
+from interviews.selectors.sessions import (
+    clarifying_question_for_session,
+    session_active_for,
+    session_get_for_candidate,
+    session_list_for_candidate,
+    session_question_panel,
+    session_steps,
+    session_workspace,
+)
+from interviews.services import sessions as session_services
+from interviews.services.autosave import AnswerConflict, answer_save_for_candidate
+from interviews.services.sessions import (
+    ANSWER_TEXT_MAX_CHARS,
+    SessionClosed,
+    session_submit_if_due,
+    session_submit_overdue,
+)
 from mlsd_site import roles
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def login_required_htmx(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Like ``login_required``, except that an htmx request gets a 401 it can show and retry
-    (a redirect would be followed and the log-in page swapped into the answer)."""
-
-    @wraps(view)
-    def wrapper(request: HtmxHttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if request.htmx:
-            return HttpResponse(
-                "You are logged out. Log in again in another tab: your text is kept in this "
-                "browser until it is saved.", status=401, content_type="text/plain",
-            )
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
+from mlsd_site.htmx import HtmxHttpRequest, login_required_htmx
 
 
 @require_GET
@@ -54,25 +54,24 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "interviews/home.html",
         {
-            "case_studies": selectors.case_study_list_published(),
-            "rubric": selectors.rubric_current(),
+            "case_studies": case_study_list_published(),
+            "rubric": rubric_current(),
         },
     )
 
 
 @require_GET
 def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    case_study = selectors.case_study_get_published(slug=slug)
-    rubric = selectors.rubric_current()
+    case_study = case_study_get_published(slug=slug)
+    rubric = rubric_current()
     return render(
         request,
         "interviews/case_study.html",
         {
             "case_study": case_study,
             "rubric": rubric,
-            "steps": selectors.case_study_steps(case_study=case_study, rubric=rubric),
-            "contract": grading_selectors.model_contract(case_study=case_study),
-            "active_session": selectors.session_active_for(user=request.user,
+            "steps": case_study_steps(case_study=case_study, rubric=rubric),
+            "active_session": session_active_for(user=request.user,
                                                            case_study=case_study),
             "may_start": roles.is_candidate(request.user),
         },
@@ -85,9 +84,9 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @login_required_htmx
 def session_start(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    case_study = selectors.case_study_get_published(slug=slug)
+    case_study = case_study_get_published(slug=slug)
     try:
-        session, _ = services.session_start(candidate=request.user, case_study=case_study)
+        session, _ = session_services.session_start(candidate=request.user, case_study=case_study)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(case_study)
@@ -99,9 +98,9 @@ def session_start(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_GET
 @login_required_htmx
 def session_list(request: HttpRequest) -> HttpResponse:
-    services.session_submit_overdue(candidate=request.user)
+    session_submit_overdue(candidate=request.user)
     return render(request, "interviews/session_list.html", {
-        "sessions": selectors.session_list_for_candidate(user=request.user),
+        "sessions": session_list_for_candidate(user=request.user),
         "profile": skill_profile_for_candidate(user=request.user),
     })
 
@@ -109,14 +108,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required_htmx
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    session = session_get_for_candidate(user=request.user, session_id=session_id)
     was_active = session.is_active
-    session = services.session_submit_if_due(session=session)
+    session = session_submit_if_due(session=session)
     if session.is_submitted:
         if was_active:
             messages.info(request, "Time ran out: your answers were submitted at the deadline.")
         return redirect(session.get_review_url())
-    workspace = selectors.session_workspace(session=session)
+    workspace = session_workspace(session=session)
     return render(request, "interviews/session.html", {
         "session": session,
         "steps": workspace.steps,
@@ -150,14 +149,14 @@ def answer_save(request: HtmxHttpRequest, session_id: int, step: int) -> HttpRes
         return _bad_request("Not saved: the request was incomplete.")
     data = form.cleaned_data
     try:
-        result = services.answer_save_for_candidate(
+        result = answer_save_for_candidate(
             candidate=request.user, session_id=session_id, step_number=step,
             text=data["text"], diagram=data["diagram"], base_version=data["base_version"],
             active_step=data["active_step"],
         )
-    except services.SessionClosed as closed:
+    except SessionClosed as closed:
         return _closed_response(request, closed.session, str(closed))
-    except services.AnswerConflict as conflict:
+    except AnswerConflict as conflict:
         response = render(request, "interviews/session.html#answer-conflict", {
             "answer": conflict.answer,
             "yours_text": conflict.yours_text,
@@ -183,9 +182,9 @@ def answer_preview(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     """The Markdown preview of the text posted (what is in the editor, saved or not). The
     page asks for it when the candidate opens a step's Preview tab. Reads and writes
     nothing but the ownership check."""
-    selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    session_get_for_candidate(user=request.user, session_id=session_id)
     text = request.POST.get("text", "")
-    if len(text) > services.ANSWER_TEXT_MAX_CHARS:
+    if len(text) > ANSWER_TEXT_MAX_CHARS:
         return _bad_request("Too long to preview.")
     return render(request, "interviews/session.html#answer-preview", {"text": text})
 
@@ -195,11 +194,11 @@ def answer_preview(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 def session_focus(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     """The page's heartbeat and "now working on step N" report; answers with the time per
     step so far, and stops the polling once the session is over."""
-    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    session = session_get_for_candidate(user=request.user, session_id=session_id)
     form = FocusForm(request.POST)
     if not form.is_valid():
         return _bad_request("No such step.")
-    clock = services.session_focus(session=session, step=form.cleaned_data["step"])
+    clock = session_services.session_focus(session=session, step=form.cleaned_data["step"])
     if clock.session.is_submitted:
         html = render_to_string("interviews/session.html#session-closed", {
             "session": clock.session,
@@ -211,39 +210,39 @@ def session_focus(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
         return reswap(retarget(response, "#session-banner"), "innerHTML")
     response = render(request, "interviews/session.html#step-times",
                       {"session": clock.session,
-                       "steps": selectors.session_steps(session=clock.session)})
+                       "steps": session_steps(session=clock.session)})
     return trigger_client_event(response, "session:clock", {"remaining_ms": clock.remaining_ms})
 
 
 @require_POST
 @login_required_htmx
 def question_ask(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
+    session = session_get_for_candidate(user=request.user, session_id=session_id)
     form = QuestionForm(request.POST)
     if not form.is_valid():
         return _bad_request(" ".join(form.errors.get("__all__", ["Type a question."])))
     question = None
     if form.cleaned_data["question"]:
-        question = selectors.clarifying_question_for_session(
+        question = clarifying_question_for_session(
             session=session, question_id=form.cleaned_data["question"])
     try:
-        services.question_ask(session=session, question=question,
+        session_services.question_ask(session=session, question=question,
                               text=form.cleaned_data["text"] or "")
-    except services.SessionClosed as closed:
+    except SessionClosed as closed:
         return _closed_response(request, closed.session, str(closed))
     except ValidationError as error:
         return _bad_request(" ".join(error.messages))
     if not request.htmx:
         return redirect(session)
     return render(request, "interviews/session.html#questions",
-                  {"session": session, "panel": selectors.session_question_panel(session=session)})
+                  {"session": session, "panel": session_question_panel(session=session)})
 
 
 @require_POST
 @login_required_htmx
 def session_submit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
-    session = services.session_submit(session=session)
+    session = session_get_for_candidate(user=request.user, session_id=session_id)
+    session = session_services.session_submit(session=session)
     if request.htmx:
         return HttpResponseClientRedirect(session.get_review_url())
     return redirect(session.get_review_url())
@@ -252,11 +251,11 @@ def session_submit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 @require_GET
 @login_required_htmx
 def session_review(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.session_get_for_candidate(user=request.user, session_id=session_id)
-    session = services.session_submit_if_due(session=session)
+    session = session_get_for_candidate(user=request.user, session_id=session_id)
+    session = session_submit_if_due(session=session)
     if session.is_active:
         return redirect(session)
-    review = selectors.session_review(session=session)
+    review = session_selectors.session_review(session=session)
     # Released feedback only: before release the selector returns None and nothing of the
     # grades reaches the template.
     feedback = feedback_for_candidate(session=session)

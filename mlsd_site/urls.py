@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from interviews import views as interview_views
+from interviews.scorecards.urls import legacy_urls as legacy_scorecard_urls
 from mlsd_site import views
 
 admin.site.site_header = "mlsd-mock administration"
@@ -17,5 +18,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("interviews.urls")),
+    path("scorecards/", include("interviews.scorecards.urls")),
+    *legacy_scorecard_urls,
     path("", include("grading.urls")),
 ]

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from grading import selectors as grading_selectors
+from grading.selectors.workers import worker_last_seen_seconds, workers_alive
 from mlsd_site.forms import SignupForm
 
 
@@ -34,7 +34,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         database_ok = False
     body: dict[str, object] = {"database": "ok" if database_ok else "down"}
     if database_ok:
-        alive = grading_selectors.workers_alive()
+        alive = workers_alive()
         body["workers_alive"] = len(alive)
-        body["worker_last_seen_seconds"] = grading_selectors.worker_last_seen_seconds()
+        body["worker_last_seen_seconds"] = worker_last_seen_seconds()
     return JsonResponse(body, status=200 if database_ok else 503)

@@ -11,11 +11,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from grading import services as grading_services
 from grading.models import Dataset
+from grading.services.datasets import dataset_build, dataset_directory
+from grading.services.leaderboards import leaderboard_close, leaderboard_for
+from grading.services.submissions import submission_create
 from grading.tests.conftest import train_example_model
-from interviews import services as interview_services
 from interviews.models import CaseStudy
+from interviews.services.autosave import answer_save
+from interviews.services.sessions import session_start, session_submit
 from interviews.tests.factories import admin_user, candidate, interviewer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -39,7 +42,7 @@ def label_fingerprints(dataset: Dataset) -> list[bytes]:
     """Byte strings that would betray held-out labels if they appeared in a response."""
     import hashlib
 
-    directory = grading_services.dataset_directory(dataset) / "heldout"
+    directory = dataset_directory(dataset) / "heldout"
     labels = np.load(directory / "labels.npy", allow_pickle=False)
     raw = (directory / "labels.npy").read_bytes()
     prints = [
@@ -70,28 +73,28 @@ def site(catalogue, data_dirs, tmp_path, django_capture_on_commit_callbacks):
     datasets = {}
     for slug in ("food-delivery-time", "ad-click-prediction"):
         case = CaseStudy.objects.get(slug=slug)
-        dataset, built = grading_services.dataset_build(case_study=case, size="tiny")
+        dataset, built = dataset_build(case_study=case, size="tiny")
         datasets[slug] = dataset
         model = train_example_model(built, tmp_path / slug)
         with django_capture_on_commit_callbacks(execute=True):
-            grading_services.submission_create(
+            submission_create(
                 candidate=owner, case_study=case,
                 upload=SimpleUploadedFile("model.onnx", model.read_bytes()), note="mine")
     # One round closed, so private scores and whole-split plots are on show too.
-    grading_services.leaderboard_close(
-        leaderboard=grading_services.leaderboard_for(CaseStudy.objects.get(
+    leaderboard_close(
+        leaderboard=leaderboard_for(CaseStudy.objects.get(
             slug="ad-click-prediction")))
-    session, _ = interview_services.session_start(
+    session, _ = session_start(
         candidate=owner, case_study=CaseStudy.objects.get(slug="food-delivery-time"))
-    interview_services.answer_save(session=session, step_number=1, text="Predict minutes.",
+    answer_save(session=session, step_number=1, text="Predict minutes.",
                                    base_version=0)
-    interview_services.session_submit(session=session)
+    session_submit(session=session)
     return users, datasets
 
 
 def crawl(client: Client) -> dict[str, object]:
     seen: dict[str, object] = {}
-    queue = deque(["/", "/sessions/", "/grading/", "/grading/calibration/", "/admin/",
+    queue = deque(["/", "/sessions/", "/grading/", "/scorecards/calibration/", "/admin/",
                    "/case-studies/food-delivery-time/data/train.csv",
                    "/case-studies/food-delivery-time/validator.pyz"])
     while queue and len(seen) < MAX_PAGES_PER_ROLE:

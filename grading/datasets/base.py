@@ -114,14 +114,14 @@ class DatasetSpec:
 
     @property
     def contract_columns(self) -> tuple[tuple[str, str], ...]:
-        """``((name, dtype), ...)`` in input order, as ``grading.contract.InputContract`` wants."""
+        """``((name, dtype), ...)`` in input order, as the engine's ``InputContract`` wants."""
         return tuple((c.name, c.dtype) for c in self.feature_columns)
 
     @property
     def all_numeric(self) -> bool:
         """True when no input is a string column.
 
-        Same rule as ``grading.contract.InputContract.all_numeric``: such a contract
+        Same rule as ``grading.engine.contract.InputContract.all_numeric``: such a contract
         also accepts a single float32 ``[N, n_features]`` input (ids cast to float).
         """
         return all(c.dtype in ("float32", "int64") for c in self.feature_columns)
@@ -156,8 +156,8 @@ class DatasetSpec:
         raise KeyError(name)
 
     def input_contract(self):
-        """The ``grading.contract.InputContract`` for this case (imported lazily)."""
-        from grading.contract import InputContract  # noqa: PLC0415 - optional sibling module
+        """The ``grading.engine.contract.InputContract`` for this case (imported lazily)."""
+        from grading.engine.contract import InputContract  # noqa: PLC0415 - optional sibling module
 
         return InputContract(columns=self.contract_columns, task_type=self.task_type)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.examples import training_example
+from grading.validator.examples import training_example
 
 
 def train_example_model(built, directory: Path) -> Path:
@@ -25,7 +25,7 @@ def fake_report(*, case_study, public: float, private: float, half_width: float 
                 latency_ms: float = 5.0):
     """A ScoreReport as the scorer would produce it, for leaderboard tests that need many
     scores without running models."""
-    from grading.scoring import ScoreReport
+    from grading.engine.scoring import ScoreReport
 
     key = case_study.primary_metric
     return ScoreReport(
@@ -51,8 +51,8 @@ def scored(tiny_dataset):
 
     from django.core.files.base import ContentFile
 
-    from grading import services
     from grading.models import Dataset, Submission
+    from grading.services.submissions import score_report_save
 
     def make(slug, candidate, *, public, private, half_width=0.01, baseline_name="",
              latency_ms=5.0):
@@ -66,7 +66,7 @@ def scored(tiny_dataset):
         submission.save()
         report = fake_report(case_study=dataset.case_study, public=public, private=private,
                              half_width=half_width, latency_ms=latency_ms)
-        services.score_report_save(submission=submission, dataset=dataset, report=report)
+        score_report_save(submission=submission, dataset=dataset, report=report)
         submission.refresh_from_db()
         return submission
 

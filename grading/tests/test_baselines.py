@@ -141,7 +141,7 @@ def test_onnx_export_matches_pipeline_and_platform_contract(tmp_path, slug):
         if b.spec.task_type == "ranking":
             assert list(outputs) == ["score"]
         # the platform's own static checks accept the artifact
-        onnx_checks = pytest.importorskip("grading.onnx_checks")
+        onnx_checks = pytest.importorskip("grading.engine.onnx_checks")
         plan = onnx_checks.inspect_onnx(path, b.spec.input_contract())
         assert plan.layout.kind == m.input_layout
         # ...and its feeding code gives the same predictions
@@ -171,7 +171,7 @@ def test_request_sized_batches(tmp_path, slug):
 
 
 def test_metric_fallback_agrees_with_platform_metrics():
-    metrics = pytest.importorskip("grading.metrics")
+    metrics = pytest.importorskip("grading.engine.metrics")
     rng = np.random.default_rng(1)
     y = (rng.random(3000) < 0.1).astype(int)
     p = np.clip(0.1 + 0.2 * y + rng.normal(0, 0.1, 3000), 0.01, 0.99)

@@ -1,4 +1,4 @@
-"""Tests for grading.charts (pure Python; no Django or database needed).
+"""Tests for mlsd_site.charts (pure Python; no Django or database needed).
 
 Run: .venv/bin/python -m pytest grading/tests/test_charts.py -p no:django -q
 """
@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from grading import charts
-from grading.charts import (
+from mlsd_site import charts
+from mlsd_site.charts import (
     PALETTE,
     WARNING,
     Series,

@@ -96,7 +96,7 @@ def test_spec_is_consistent(slug):
 
 @cases
 def test_spec_matches_platform_contract(slug):
-    contract_mod = pytest.importorskip("grading.contract")
+    contract_mod = pytest.importorskip("grading.engine.contract")
     spec = dataset_spec(slug)
     contract = spec.input_contract()
     assert isinstance(contract, contract_mod.InputContract)

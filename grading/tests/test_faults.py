@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import child_pids
-from grading import services
 from grading.models import QuotaUsage, Score, Submission, WorkerHeartbeat
+from grading.services.submissions import submission_create
 from grading.tests.slow_model import slow_regression_onnx
 from interviews.tests.factories import candidate
 
@@ -38,7 +38,7 @@ def slow_upload(tiny_dataset, tmp_path):
     user = candidate()
 
     def upload() -> Submission:
-        return services.submission_create(
+        return submission_create(
             candidate=user, case_study=dataset.case_study,
             upload=SimpleUploadedFile("slow.onnx", model.read_bytes()))
 

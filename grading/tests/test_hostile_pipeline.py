@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from grading import services
 from grading.models import Leaderboard, LeaderboardEntry, Submission
+from grading.services.submissions import SubmissionRefused, submission_create
 from grading.tests import hostile
 from interviews.models import CaseStudy
 from interviews.tests.factories import candidate
@@ -85,8 +85,8 @@ def test_hostile_artifacts_fail_with_their_reason_and_nothing_else_changes(
         folder = tmp_path / name.replace(" ", "-")
         folder.mkdir()
         path = Path(build(folder))
-        with pytest.raises(services.SubmissionRefused) as info:
-            services.submission_create(candidate=user, case_study=case_study,
+        with pytest.raises(SubmissionRefused) as info:
+            submission_create(candidate=user, case_study=case_study,
                                        upload=SimpleUploadedFile(path.name, path.read_bytes()))
         refused[name] = info.value.message
         assert not (folder / "pwned").exists()
@@ -96,7 +96,7 @@ def test_hostile_artifacts_fail_with_their_reason_and_nothing_else_changes(
         folder = tmp_path / name.replace(" ", "-").replace(".", "")
         folder.mkdir()
         path = Path(build(folder))
-        submitted[name] = services.submission_create(
+        submitted[name] = submission_create(
             candidate=user, case_study=case_study,
             upload=SimpleUploadedFile(path.name, path.read_bytes()))
 

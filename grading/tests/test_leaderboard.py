@@ -5,8 +5,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from grading import selectors, services
 from grading.models import LeaderboardEntry
+from grading.selectors.leaderboards import leaderboard_get_for_viewer, leaderboard_page
+from grading.services.leaderboards import leaderboard_close, leaderboard_for
+from grading.services.submissions import submission_pin, submission_unpin
 from interviews.tests.factories import candidate
 
 pytestmark = pytest.mark.django_db
@@ -15,8 +17,8 @@ SLUG = "food-delivery-time"  # rmse: lower is better
 
 
 def page(user, **kwargs):
-    board = selectors.leaderboard_get_for_viewer(user=user, slug=SLUG)
-    return selectors.leaderboard_page(leaderboard=board, user=user, **kwargs)
+    board = leaderboard_get_for_viewer(user=user, slug=SLUG)
+    return leaderboard_page(leaderboard=board, user=user, **kwargs)
 
 
 def test_each_candidate_appears_once_with_their_best_public_score(scored):
@@ -34,10 +36,10 @@ def test_a_pinned_submission_replaces_the_best_one(scored):
     ada = candidate(username="ada")
     worse = scored(SLUG, ada, public=12.0, private=8.0)
     scored(SLUG, ada, public=10.0, private=10.5)
-    services.submission_pin(submission=worse)
+    submission_pin(submission=worse)
     (row,) = page(ada).rows
     assert row.value == 12.0 and row.entry.is_pinned
-    services.submission_unpin(candidate=ada, case_study=worse.case_study)
+    submission_unpin(candidate=ada, case_study=worse.case_study)
     assert page(ada).rows[0].value == 10.0
 
 
@@ -66,9 +68,9 @@ def test_closing_the_round_reveals_the_private_ranking_with_rank_changes(scored)
     ada, bob = candidate(username="ada"), candidate(username="bob")
     scored(SLUG, ada, public=10.0, private=12.0, half_width=0.1)
     scored(SLUG, bob, public=11.0, private=9.0, half_width=0.1)
-    board = services.leaderboard_for(scored(SLUG, candidate(username="cy"), public=20.0,
+    board = leaderboard_for(scored(SLUG, candidate(username="cy"), public=20.0,
                                             private=20.0).case_study)
-    services.leaderboard_close(leaderboard=board)
+    leaderboard_close(leaderboard=board)
     rows = page(ada, split="private").rows
     assert [r.entry.display_name for r in rows] == ["bob", "ada", "cy"]
     assert [r.rank_change for r in rows] == [1, -1, 0]
@@ -98,7 +100,7 @@ def test_anonymous_readers_need_a_public_round(scored, client):
     scored(SLUG, candidate(username="ada"), public=10.0, private=10.0)
     response = client.get(f"/case-studies/{SLUG}/leaderboard/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    board = services.leaderboard_for(LeaderboardEntry.objects.get().leaderboard.case_study)
+    board = leaderboard_for(LeaderboardEntry.objects.get().leaderboard.case_study)
     board.is_public = True
     board.save()
     response = client.get(f"/case-studies/{SLUG}/leaderboard/")

@@ -13,7 +13,7 @@ from django.db.models import F, Window
 from django.db.models.functions import Rank
 from django.utils import timezone
 
-from grading import metrics, selectors, services
+from grading.engine import metrics
 from grading.models import (
     MISSING_SORT,
     SORTABLE_METRICS,
@@ -22,6 +22,8 @@ from grading.models import (
     Submission,
     secondary_sort_field,
 )
+from grading.selectors.leaderboards import leaderboard_get_for_viewer, leaderboard_page
+from grading.services.leaderboards import leaderboard_close, leaderboard_for
 from interviews.models import CaseStudy
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +35,7 @@ def _entries(case_study: CaseStudy, count: int) -> None:
     """``count`` entries whose scores repeat (ties within and across pages), whose
     ``last_submitted_at`` repeat too (ties broken by id), some without ROC AUC."""
     rng = random.Random(7)
-    leaderboard = services.leaderboard_for(case_study)
+    leaderboard = leaderboard_for(case_study)
     users = get_user_model().objects.bulk_create(
         get_user_model()(username=f"c{i}", password="!") for i in range(count))
     submissions = Submission.objects.bulk_create(
@@ -92,10 +94,10 @@ def test_every_page_orders_and_ranks_as_the_window_reference(catalogue, sort, wo
     Dataset.objects.create(case_study=case_study, generator_version=1, seed=1, size="tiny",
                            fingerprint="0" * 64, train_rows=1, heldout_rows=1, public_rows=1)
     _entries(case_study, 173)  # four pages, the last one short
-    leaderboard = services.leaderboard_for(case_study)
+    leaderboard = leaderboard_for(case_study)
     if split == "private":
-        services.leaderboard_close(leaderboard=leaderboard)
-    board = selectors.leaderboard_get_for_viewer(user=get_user_model()(), slug=SLUG)
+        leaderboard_close(leaderboard=leaderboard)
+    board = leaderboard_get_for_viewer(user=get_user_model()(), slug=SLUG)
     reference_rank = dict(leaderboard.entries.annotate(
         rank=Window(Rank(), order_by=F(f"{split}_sort").desc())).values_list("pk", "rank"))
     public_rank = dict(leaderboard.entries.annotate(
@@ -103,7 +105,7 @@ def test_every_page_orders_and_ranks_as_the_window_reference(catalogue, sort, wo
 
     seen, number = [], 1
     while True:
-        page = selectors.leaderboard_page(leaderboard=board, user=get_user_model()(),
+        page = leaderboard_page(leaderboard=board, user=get_user_model()(),
                                           split=split, sort=sort, worst_first=worst_first,
                                           page_number=number)
         assert page.split == split and page.total_entries == 173
@@ -126,9 +128,9 @@ def test_the_tied_mark_on_a_page_looks_at_the_last_row_of_the_page_before(catalo
     Dataset.objects.create(case_study=case_study, generator_version=1, seed=1, size="tiny",
                            fingerprint="0" * 64, train_rows=1, heldout_rows=1, public_rows=1)
     _entries(case_study, 60)
-    board = selectors.leaderboard_get_for_viewer(user=get_user_model()(), slug=SLUG)
-    first = selectors.leaderboard_page(leaderboard=board, user=get_user_model()())
-    second = selectors.leaderboard_page(leaderboard=board, user=get_user_model()(),
+    board = leaderboard_get_for_viewer(user=get_user_model()(), slug=SLUG)
+    first = leaderboard_page(leaderboard=board, user=get_user_model()())
+    second = leaderboard_page(leaderboard=board, user=get_user_model()(),
                                         page_number=2)
     last, top = first.rows[-1], second.rows[0]
     assert top.tied_with_above == (last.ci_low <= top.ci_high and top.ci_low <= last.ci_high)

@@ -15,7 +15,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from grading import services
 from grading.models import (
     Dataset,
     LeaderboardEntry,
@@ -23,6 +22,7 @@ from grading.models import (
     Score,
     Submission,
 )
+from grading.services.leaderboards import leaderboard_close, leaderboard_for, leaderboard_reopen
 from interviews.models import CaseStudy
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def add_candidates(case_study: CaseStudy, count: int, per_candidate: int) -> Non
     """``count`` candidates with ``per_candidate`` scored submissions each, their leaderboard
     entries (best public score) and a record for each new best, as scoring leaves them."""
     dataset = Dataset.objects.get(case_study=case_study, is_active=True)
-    leaderboard = services.leaderboard_for(case_study)
+    leaderboard = leaderboard_for(case_study)
     start = get_user_model().objects.count()
     users = get_user_model().objects.bulk_create(
         get_user_model()(username=f"candidate{start + i}", password="!") for i in range(count))
@@ -103,11 +103,11 @@ def query_counts(clients: dict[str, Client], pages: dict[str, tuple]) -> dict[st
 
 
 def all_counts(clients: dict[str, Client], case_study: CaseStudy) -> dict[str, int]:
-    leaderboard = services.leaderboard_for(case_study)
+    leaderboard = leaderboard_for(case_study)
     counts = query_counts(clients, OPEN_PAGES)
-    services.leaderboard_close(leaderboard=leaderboard)
+    leaderboard_close(leaderboard=leaderboard)
     counts |= query_counts(clients, CLOSED_PAGES)
-    services.leaderboard_reopen(leaderboard=leaderboard)
+    leaderboard_reopen(leaderboard=leaderboard)
     return counts
 
 
@@ -115,7 +115,7 @@ def test_the_leaderboard_page_runs_the_same_queries_for_few_rows_and_many(catalo
     case_study = CaseStudy.objects.get(slug=SLUG)
     Dataset.objects.create(case_study=case_study, generator_version=1, seed=1, size="tiny",
                            fingerprint="0" * 64, train_rows=1, heldout_rows=1, public_rows=1)
-    board = services.leaderboard_for(case_study)
+    board = leaderboard_for(case_study)
     board.is_public = True
     board.save()
     viewer = Client()

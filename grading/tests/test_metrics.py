@@ -1,4 +1,4 @@
-"""Tests for grading.metrics (pure numpy; no Django needed).
+"""Tests for grading.engine.metrics (pure numpy; no Django needed).
 
 Run: .venv/bin/python -m pytest grading/tests/test_metrics.py -p no:django -q
 """
@@ -17,8 +17,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from grading import metrics as M
-from grading.metrics import Direction, Interval, MetricUndefined
+from grading.engine import metrics as M
+from grading.engine.metrics import Direction, Interval, MetricUndefined
 
 BINARY_KEYS = [
     "log_loss",

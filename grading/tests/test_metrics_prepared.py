@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from grading import metrics as M
-from grading import scoring
+from grading.engine import metrics as M
+from grading.engine import scoring
 
 SEEDS = range(6)
 

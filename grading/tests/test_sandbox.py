@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grading import sandbox
-from grading.artifacts import ArtifactFormat, ArtifactLimits, sniff_format
-from grading.contract import InputContract, contract_validate_predictions
-from grading.errors import ArtifactRejected, FailureReason, RejectionCode, ScoringError
-from grading.onnx_checks import check_onnx
-from grading.sandbox import SandboxLimits, SandboxResult, run_in_sandbox
+from grading.engine import sandbox
+from grading.engine.artifacts import ArtifactFormat, ArtifactLimits, sniff_format
+from grading.engine.contract import InputContract, contract_validate_predictions
+from grading.engine.errors import ArtifactRejected, FailureReason, RejectionCode, ScoringError
+from grading.engine.onnx_checks import check_onnx
+from grading.engine.sandbox import SandboxLimits, SandboxResult, run_in_sandbox
 from grading.tests import hostile
 
 N_ROWS = 200

@@ -5,8 +5,14 @@ import pandas as pd
 import pytest
 from django.db import IntegrityError
 
-from grading import services
 from grading.models import Dataset
+from grading.services.datasets import (
+    FINGERPRINT_FILE,
+    DatasetMismatch,
+    dataset_directory,
+    heldout_load,
+    training_file_path,
+)
 from interviews.models import CaseStudy
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def test_build_writes_both_splits_outside_media_and_static(tiny_dataset, settings):
     dataset, built = tiny_dataset("ad-click-prediction")
-    directory = services.dataset_directory(dataset)
+    directory = dataset_directory(dataset)
     assert directory.is_relative_to(settings.PRIVATE_DATA_ROOT)
     assert not directory.is_relative_to(settings.MEDIA_ROOT)
     assert not directory.is_relative_to(settings.STATIC_ROOT)
@@ -28,11 +34,11 @@ def test_build_writes_both_splits_outside_media_and_static(tiny_dataset, setting
 
 def test_training_csv_holds_no_heldout_rows_and_is_earlier_in_time(tiny_dataset):
     dataset, built = tiny_dataset("food-delivery-time")
-    train = pd.read_csv(services.dataset_directory(dataset) / "train" / "train.csv")
+    train = pd.read_csv(dataset_directory(dataset) / "train" / "train.csv")
     assert len(train) == dataset.train_rows
     from grading.datasets import TIME_COLUMN
 
-    heldout = services.heldout_load(dataset=dataset)
+    heldout = heldout_load(dataset=dataset)
     assert TIME_COLUMN not in heldout.features.columns
     assert train[TIME_COLUMN].max() < built.heldout_meta[TIME_COLUMN].min()
     assert built.spec.label_column not in heldout.features.columns
@@ -57,10 +63,10 @@ def test_only_one_active_dataset_per_case_study(tiny_dataset):
 
 def test_a_worker_without_files_rebuilds_them_and_proves_the_fingerprint(tiny_dataset):
     dataset, built = tiny_dataset("rental-search-ranking")
-    directory = services.dataset_directory(dataset)
+    directory = dataset_directory(dataset)
     shutil.rmtree(directory)
-    heldout = services.heldout_load(dataset=dataset)
-    assert (directory / services.FINGERPRINT_FILE).read_text() == dataset.fingerprint
+    heldout = heldout_load(dataset=dataset)
+    assert (directory / FINGERPRINT_FILE).read_text() == dataset.fingerprint
     np.testing.assert_array_equal(heldout.labels, built.heldout_labels)
     np.testing.assert_array_equal(heldout.groups, built.heldout_groups)
     np.testing.assert_array_equal(heldout.public, built.heldout_public)
@@ -68,11 +74,11 @@ def test_a_worker_without_files_rebuilds_them_and_proves_the_fingerprint(tiny_da
 
 def test_a_rebuild_that_gives_other_rows_is_refused(tiny_dataset):
     dataset, _ = tiny_dataset("video-recommendation")
-    shutil.rmtree(services.dataset_directory(dataset))
+    shutil.rmtree(dataset_directory(dataset))
     Dataset.objects.filter(pk=dataset.pk).update(fingerprint="f" * 64)
     dataset.refresh_from_db()
-    with pytest.raises(services.DatasetMismatch):
-        services.heldout_load(dataset=dataset)
+    with pytest.raises(DatasetMismatch):
+        heldout_load(dataset=dataset)
 
 
 def test_training_file_path_refuses_anything_but_training_files(tiny_dataset):
@@ -80,7 +86,7 @@ def test_training_file_path_refuses_anything_but_training_files(tiny_dataset):
     for name in ("labels.npy", "../heldout/labels.npy", "heldout/features.parquet",
                  "FINGERPRINT"):
         with pytest.raises(FileNotFoundError):
-            services.training_file_path(dataset=dataset, name=name)
+            training_file_path(dataset=dataset, name=name)
 
 
 def test_every_catalogue_case_study_has_a_generator(catalogue):

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
-from grading import services
 from grading.models import Score, Submission
+from grading.services.submissions import baseline_submission_create, submission_score_now
 from grading.tests.conftest import train_example_model
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 def test_the_page_example_model_scores_and_is_stored(tiny_dataset, tmp_path, slug):
     dataset, built = tiny_dataset(slug)
     model_path = train_example_model(built, tmp_path / "work")
-    submission = services.baseline_submission_create(
+    submission = baseline_submission_create(
         case_study=dataset.case_study, name="example", artifact_path=model_path)
-    score = services.submission_score_now(submission=submission)
+    score = submission_score_now(submission=submission)
     submission.refresh_from_db()
     assert submission.status == Submission.Status.SCORED, submission.failure_message
     assert score.dataset == dataset and score.is_current
@@ -39,10 +39,10 @@ def test_the_page_example_model_scores_and_is_stored(tiny_dataset, tmp_path, slu
 def test_scoring_again_keeps_one_current_score(tiny_dataset, tmp_path):
     dataset, built = tiny_dataset("food-delivery-time")
     model_path = train_example_model(built, tmp_path / "work")
-    submission = services.baseline_submission_create(
+    submission = baseline_submission_create(
         case_study=dataset.case_study, name="example", artifact_path=model_path)
-    first = services.submission_score_now(submission=submission)
-    second = services.submission_score_now(submission=submission)
+    first = submission_score_now(submission=submission)
+    second = submission_score_now(submission=submission)
     assert Score.objects.filter(submission=submission).count() == 2
     assert list(Score.objects.filter(submission=submission, is_current=True)) == [second]
     assert second.private_primary == first.private_primary  # deterministic
@@ -55,9 +55,9 @@ def test_a_pickle_upload_fails_with_its_reason_and_is_never_loaded(tiny_dataset,
     marker = tmp_path / "pwned"
     path = tmp_path / "model.onnx"
     path.write_bytes(malicious_pickle(marker))
-    submission = services.baseline_submission_create(
+    submission = baseline_submission_create(
         case_study=dataset.case_study, name="hostile", artifact_path=path)
-    assert services.submission_score_now(submission=submission) is None
+    assert submission_score_now(submission=submission) is None
     submission.refresh_from_db()
     assert submission.status == Submission.Status.FAILED
     assert submission.failure_reason == "invalid_artifact"

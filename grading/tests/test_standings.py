@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from interviews import services as interview_services
 from interviews.models import CaseStudy, InterviewSession
+from interviews.services.sessions import session_start, session_submit
 from interviews.tests.factories import candidate, interviewer
 
 pytestmark = pytest.mark.django_db
@@ -15,9 +15,9 @@ SLUG = "food-delivery-time"
 
 
 def release(user, verdict: str, mean: str) -> InterviewSession:
-    session, _ = interview_services.session_start(
+    session, _ = session_start(
         candidate=user, case_study=CaseStudy.objects.get(slug=SLUG))
-    interview_services.session_submit(session=session)
+    session_submit(session=session)
     InterviewSession.objects.filter(pk=session.pk).update(
         feedback_released_at=timezone.now(), feedback_verdict=verdict,
         feedback_weighted_mean=Decimal(mean))

@@ -155,10 +155,10 @@ def test_pinning_is_for_the_owner_only(model_bytes, client, scoring):
 @pytest.mark.django_db(transaction=True)
 def test_twelve_simultaneous_uploads_with_a_quota_of_five_accept_exactly_five(
         model_bytes, require_postgres, settings):
-    from grading import services
+    from grading.services.leaderboards import leaderboard_for
     from interviews.models import CaseStudy
 
-    services.leaderboard_for(CaseStudy.objects.get(slug=SLUG))  # the quota is 5 by default
+    leaderboard_for(CaseStudy.objects.get(slug=SLUG))  # the quota is 5 by default
     user = candidate()
     barrier = threading.Barrier(12)
     results: list[tuple[int, str]] = []

@@ -50,7 +50,7 @@ STEP_TITLES = {
 def rubric_with_steps():
     """A current rubric with the six scored steps and communication."""
     from interviews.models import Rubric
-    from interviews.services import rubric_new_version
+    from interviews.services.catalogue import rubric_new_version
 
     current = Rubric.objects.filter(is_current=True).first()
     if current is not None:
@@ -110,7 +110,7 @@ class CaseStudyFactory(factory.django.DjangoModelFactory):
 
 def start_session(*, candidate_user=None, case_study=None, duration_seconds: int | None = None):
     """A fresh active session through the real service."""
-    from interviews.services import session_start
+    from interviews.services.sessions import session_start
 
     rubric_with_steps()
     case_study = case_study or CaseStudyFactory()
@@ -136,7 +136,8 @@ SAMPLE_ANSWERS = {
 def submitted_session(*, candidate_user=None, case_study=None, answers=None,
                       diagram: str = "", graders_required: int = 1):
     """A session with answers, submitted early, through the real services."""
-    from interviews.services import answer_save, session_submit
+    from interviews.services.autosave import answer_save
+    from interviews.services.sessions import session_submit
 
     session = start_session(candidate_user=candidate_user, case_study=case_study)
     for step, text in (SAMPLE_ANSWERS if answers is None else answers).items():
@@ -152,7 +153,7 @@ def submitted_session(*, candidate_user=None, case_study=None, answers=None,
 def grade_input(levels: dict, *, comments: dict | None = None, red_flags=(), verdict: str = "",
                 reason: str = "", summary: str = ""):
     """A GradeInput: ``levels`` maps steps 1-7 to 1-4 or "not_reached"."""
-    from interviews.grading_services import GradeInput, StepInput
+    from interviews.scorecards.services import GradeInput, StepInput
 
     comments = comments or {}
     return GradeInput(
@@ -165,7 +166,7 @@ def grade_input(levels: dict, *, comments: dict | None = None, red_flags=(), ver
 def graded(session, grader, levels: dict, *, submit: bool = True, **kwargs):
     """``grader`` claims ``session`` and (by default) submits ``levels`` (steps 1-6 and,
     unless given, communication at 3)."""
-    from interviews.grading_services import grade_claim, grade_save_draft, grade_submit
+    from interviews.scorecards.services import grade_claim, grade_save_draft, grade_submit
 
     grade, _ = grade_claim(session=session, grader=grader)
     levels = {7: 3, **levels}
@@ -176,7 +177,7 @@ def graded(session, grader, levels: dict, *, submit: bool = True, **kwargs):
 
 
 def released(session, by=None):
-    from interviews.grading_services import session_release_feedback
+    from interviews.scorecards.services import session_release_feedback
 
     by = by or session.grades.first().grader
     return session_release_feedback(session=session, by=by)

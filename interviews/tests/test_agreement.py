@@ -4,7 +4,7 @@ against the textbook formula worked by hand, exact and adjacent agreement."""
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from interviews import agreement
+from interviews.scorecards import agreement
 
 # Ten sessions, one step, two raters. Rater B is a little harsher and disagrees by two
 # levels once.

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from interviews import services
 from interviews.models import Answer, AnswerRevision, InterviewSession
+from interviews.services.sessions import session_start
 from interviews.tests.factories import CaseStudyFactory, candidate, rubric_with_steps, start_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,7 +78,7 @@ def test_two_simultaneous_starts_make_one_session(require_postgres):
     def start() -> None:
         try:
             barrier.wait()
-            session, _ = services.session_start(candidate=user, case_study=case)
+            session, _ = session_start(candidate=user, case_study=case)
             started.append(session.pk)
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             failures.append(error)

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from interviews.coverage import concept_coverage, mentions
-from interviews.services import CATALOGUE_DIR
+from interviews.services.catalogue import CATALOGUE_DIR
 
 
 @pytest.mark.parametrize(("text", "term"), [

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from interviews.models import CaseStudy, Concept, Rubric, RubricStep
-from interviews.services import CATALOGUE_DIR, catalogue_load, demo_accounts_ensure
+from interviews.services.catalogue import CATALOGUE_DIR, catalogue_load, demo_accounts_ensure
 from mlsd_site import roles
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from interviews import services
 from interviews.models import (
     Answer,
     AnswerRevision,
@@ -14,6 +13,19 @@ from interviews.models import (
     QuestionAsked,
     Rubric,
     StepTime,
+)
+from interviews.services.autosave import AnswerConflict, answer_save
+from interviews.services.catalogue import rubric_copy_as_new_version
+from interviews.services.sessions import (
+    ANSWER_TEXT_MAX_CHARS,
+    FOCUS_GAP_MAX_SECONDS,
+    SessionClosed,
+    question_ask,
+    session_focus,
+    session_start,
+    session_submit,
+    session_submit_if_due,
+    session_submit_overdue,
 )
 from interviews.tasks import submit_overdue_sessions_task
 from interviews.tests.factories import (
@@ -43,7 +55,7 @@ def shift_back(session: InterviewSession, seconds: float) -> InterviewSession:
 def save(session, step=1, text="text", base_version=None, **kwargs):
     if base_version is None:
         base_version = Answer.objects.get(session=session, step_number=step).version
-    return services.answer_save(session=session, step_number=step, text=text,
+    return answer_save(session=session, step_number=step, text=text,
                                 base_version=base_version, **kwargs)
 
 
@@ -55,7 +67,7 @@ def test_start_creates_a_session_with_six_empty_answers_on_the_database_clock():
     case = CaseStudyFactory(duration_seconds=1800)
     user = candidate()
     before = timezone.now()
-    session, created = services.session_start(candidate=user, case_study=case)
+    session, created = session_start(candidate=user, case_study=case)
     assert created
     assert session.status == InterviewSession.Status.ACTIVE
     assert before - timedelta(seconds=5) <= session.started_at <= timezone.now()
@@ -72,7 +84,7 @@ def test_start_creates_a_session_with_six_empty_answers_on_the_database_clock():
 
 def test_start_twice_returns_the_running_session():
     session = start_session()
-    again, created = services.session_start(candidate=session.candidate,
+    again, created = session_start(candidate=session.candidate,
                                             case_study=session.case_study)
     assert not created
     assert again.pk == session.pk
@@ -90,7 +102,7 @@ def test_database_refuses_two_active_sessions_of_one_case_study():
 
 def test_start_after_the_deadline_submits_the_old_session_and_starts_afresh():
     session = shift_back(start_session(duration_seconds=60), 120)
-    fresh, created = services.session_start(candidate=session.candidate,
+    fresh, created = session_start(candidate=session.candidate,
                                              case_study=session.case_study)
     assert created and fresh.pk != session.pk
     session.refresh_from_db()
@@ -103,18 +115,18 @@ def test_interviewers_and_admins_do_not_start_sessions():
     case = CaseStudyFactory()
     for user in (interviewer(), admin_user()):
         with pytest.raises(PermissionDenied):
-            services.session_start(candidate=user, case_study=case)
+            session_start(candidate=user, case_study=case)
     assert not InterviewSession.objects.exists()
 
 
 def test_start_without_a_rubric_is_refused():
     with pytest.raises(ValidationError):
-        services.session_start(candidate=candidate(), case_study=CaseStudyFactory())
+        session_start(candidate=candidate(), case_study=CaseStudyFactory())
 
 
 def test_session_keeps_the_rubric_version_it_was_taken_under():
     session = start_session()
-    newer = services.rubric_copy_as_new_version(rubric=session.rubric)
+    newer = rubric_copy_as_new_version(rubric=session.rubric)
     session.refresh_from_db()
     assert session.rubric != newer
     assert session.rubric.version == newer.version - 1
@@ -151,7 +163,7 @@ def test_save_of_unchanged_text_adds_no_revision():
 def test_stale_save_is_refused_with_the_current_answer():
     session = start_session()
     save(session, text="from tab A", base_version=0)
-    with pytest.raises(services.AnswerConflict) as refused:
+    with pytest.raises(AnswerConflict) as refused:
         save(session, text="from tab B", base_version=0)
     assert refused.value.answer.text == "from tab A"
     assert refused.value.answer.version == 1
@@ -181,7 +193,7 @@ def test_save_stores_a_diagram_only_in_the_design_step():
 def test_save_refuses_oversized_text_and_unknown_steps():
     session = start_session()
     with pytest.raises(ValidationError):
-        save(session, text="x" * (services.ANSWER_TEXT_MAX_CHARS + 1), base_version=0)
+        save(session, text="x" * (ANSWER_TEXT_MAX_CHARS + 1), base_version=0)
     with pytest.raises(ValidationError):
         save(session, step=7, text="Communication is not a step.", base_version=0)
 
@@ -210,7 +222,7 @@ def test_save_after_the_deadline_and_grace_is_refused_and_submits_the_session(se
     session = start_session(duration_seconds=60)
     save(session, text="on time", base_version=0)
     session = shift_back(session, 66)
-    with pytest.raises(services.SessionClosed) as refused:
+    with pytest.raises(SessionClosed) as refused:
         save(session, text="too late", base_version=1)
     assert "ended at the deadline" in str(refused.value)
     session.refresh_from_db()
@@ -223,18 +235,18 @@ def test_save_after_the_deadline_and_grace_is_refused_and_submits_the_session(se
 def test_lazy_submission_on_the_next_request(settings):
     settings.INTERVIEW_SAVE_GRACE_SECONDS = 2
     session = start_session(duration_seconds=60)
-    assert services.session_submit_if_due(session=session).is_active
+    assert session_submit_if_due(session=session).is_active
     shift_back(session, 63)
-    assert services.session_submit_if_due(session=session).is_submitted
+    assert session_submit_if_due(session=session).is_submitted
     session.refresh_from_db()
     assert session.submitted_at == session.deadline
 
 
 def test_questions_and_focus_after_the_deadline_do_not_change_anything():
     session = shift_back(start_session(duration_seconds=60), 600)
-    with pytest.raises(services.SessionClosed):
-        services.question_ask(session=session, text="Too late?")
-    clock = services.session_focus(session=session, step=2)
+    with pytest.raises(SessionClosed):
+        question_ask(session=session, text="Too late?")
+    clock = session_focus(session=session, step=2)
     assert clock.session.is_submitted and clock.remaining_ms == 0
     assert not QuestionAsked.objects.exists()
 
@@ -245,21 +257,21 @@ def test_questions_and_focus_after_the_deadline_do_not_change_anything():
 def test_early_submit_keeps_the_answers_and_is_idempotent():
     session = start_session()
     save(session, text="my answer", base_version=0)
-    submitted = services.session_submit(session=session)
+    submitted = session_submit(session=session)
     assert submitted.status == InterviewSession.Status.SUBMITTED
     assert submitted.submit_reason == InterviewSession.SubmitReason.EARLY
     assert submitted.submitted_at < submitted.deadline
     first_time = submitted.submitted_at
-    again = services.session_submit(session=session)
+    again = session_submit(session=session)
     assert again.submitted_at == first_time
-    with pytest.raises(services.SessionClosed):
+    with pytest.raises(SessionClosed):
         save(session, text="after submitting", base_version=1)
     assert Answer.objects.get(session=session, step_number=1).text == "my answer"
 
 
 def test_submit_after_the_deadline_counts_as_time_running_out():
     session = shift_back(start_session(duration_seconds=60), 61)
-    submitted = services.session_submit(session=session)
+    submitted = session_submit(session=session)
     assert submitted.submit_reason == InterviewSession.SubmitReason.DEADLINE
     assert submitted.submitted_at == submitted.deadline
 
@@ -272,7 +284,7 @@ def test_sweep_submits_only_sessions_past_deadline_and_grace(settings):
     overdue = shift_back(start_session(duration_seconds=60), 70)
     in_grace = shift_back(start_session(duration_seconds=60), 62)
     running = start_session()
-    assert services.session_submit_overdue() == 1
+    assert session_submit_overdue() == 1
     for session in (overdue, in_grace, running):
         session.refresh_from_db()
     assert overdue.is_submitted and overdue.submitted_at == overdue.deadline
@@ -307,15 +319,15 @@ def seconds_per_step(session) -> dict[int, float]:
 
 def test_focus_credits_the_time_to_the_step_that_was_active():
     session = start_session()
-    services.session_focus(session=session, step=3)
+    session_focus(session=session, step=3)
     shift_back(session, 20)
-    clock = services.session_focus(session=session, step=4)
+    clock = session_focus(session=session, step=4)
     assert 20 <= clock.step_seconds[3] < 22
     assert clock.step_seconds[4] == 0
     shift_back(session, 10)
-    services.session_focus(session=session, step=None)  # the tab was hidden
+    session_focus(session=session, step=None)  # the tab was hidden
     shift_back(session, 300)
-    services.session_focus(session=session, step=4)
+    session_focus(session=session, step=4)
     spent = seconds_per_step(session)
     assert 10 <= spent[4] < 12  # the five hidden minutes count for nothing
     assert 20 <= spent[3] < 22
@@ -323,10 +335,10 @@ def test_focus_credits_the_time_to_the_step_that_was_active():
 
 def test_a_long_silence_is_credited_only_up_to_the_cap():
     session = start_session()
-    services.session_focus(session=session, step=1)
+    session_focus(session=session, step=1)
     shift_back(session, 3600)
-    services.session_focus(session=session, step=2)
-    assert seconds_per_step(session)[1] == services.FOCUS_GAP_MAX_SECONDS
+    session_focus(session=session, step=2)
+    assert seconds_per_step(session)[1] == FOCUS_GAP_MAX_SECONDS
 
 
 def test_saves_report_the_active_step_too():
@@ -341,9 +353,9 @@ def test_saves_report_the_active_step_too():
 
 def test_submitting_credits_the_last_active_step():
     session = start_session()
-    services.session_focus(session=session, step=6)
+    session_focus(session=session, step=6)
     shift_back(session, 12)
-    submitted = services.session_submit(session=session)
+    submitted = session_submit(session=session)
     assert 12 <= seconds_per_step(session)[6] < 14
     assert submitted.active_step is None
 
@@ -351,27 +363,27 @@ def test_submitting_credits_the_last_active_step():
 def test_asking_a_catalogue_question_reveals_its_answer_once():
     session = shift_back(start_session(), 42)
     question = session.case_study.questions.first()
-    asked = services.question_ask(session=session, question=question)
+    asked = question_ask(session=session, question=question)
     assert asked.kind == QuestionAsked.Kind.CATALOGUE
     assert asked.answer == question.answer
     assert 42_000 <= asked.elapsed_ms < 45_000
-    again = services.question_ask(session=session, question=question)
+    again = question_ask(session=session, question=question)
     assert again.pk == asked.pk
     assert QuestionAsked.objects.count() == 1
 
 
 def test_an_own_question_is_recorded_for_the_interviewer_with_its_time():
     session = start_session()
-    asked = services.question_ask(session=session, text="  Is   there a\nmobile app? ")
+    asked = question_ask(session=session, text="  Is   there a\nmobile app? ")
     assert asked.kind == QuestionAsked.Kind.FREE_TEXT
     assert asked.text == "Is there a mobile app?"
     assert asked.answer == ""
     with pytest.raises(ValidationError):
-        services.question_ask(session=session, text="   ")
+        question_ask(session=session, text="   ")
 
 
 def test_a_question_of_another_case_study_is_refused():
     session = start_session()
     other = CaseStudyFactory().questions.first()
     with pytest.raises(ValidationError):
-        services.question_ask(session=session, question=other)
+        question_ask(session=session, question=other)

@@ -2,8 +2,9 @@
 
 import pytest
 
-from interviews import services
 from interviews.models import Answer, AnswerRevision, CaseStudy
+from interviews.services.autosave import answer_save
+from interviews.services.sessions import session_start, session_submit
 from interviews.tests.factories import candidate
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +20,13 @@ TEXTS = [
 @pytest.mark.parametrize("text", TEXTS)
 def test_an_answer_in_any_script_is_kept_byte_for_byte(catalogue, client, text):
     user = candidate()
-    session, _ = services.session_start(
+    session, _ = session_start(
         candidate=user, case_study=CaseStudy.objects.get(slug="video-recommendation"))
-    services.answer_save(session=session, step_number=1, text=text, base_version=0)
+    answer_save(session=session, step_number=1, text=text, base_version=0)
     answer = Answer.objects.get(session=session, step_number=1)
     assert answer.text.encode() == text.encode()
     assert AnswerRevision.objects.get(answer=answer).text.encode() == text.encode()
-    services.session_submit(session=session)
+    session_submit(session=session)
     client.force_login(user)
     html = client.get(f"/sessions/{session.pk}/review/").content.decode()
     assert text.split("\t")[0] in html

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from interviews import verdict as rules
 from interviews.models import Grade
+from interviews.scorecards import verdict as rules
 
 # The real rubric's weights (interviews/catalogue/rubric.json).
 WEIGHTS = {1: Decimal("0.15"), 2: Decimal("0.15"), 3: Decimal("0.15"), 4: Decimal("0.25"),

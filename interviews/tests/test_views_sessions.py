@@ -7,8 +7,9 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
-from interviews import services
 from interviews.models import Answer, InterviewSession, QuestionAsked
+from interviews.services.autosave import AnswerConflict, answer_save, answer_save_for_candidate
+from interviews.services.sessions import question_ask, session_focus, session_start, session_submit
 from interviews.tests.factories import (
     CaseStudyFactory,
     candidate,
@@ -80,7 +81,7 @@ def test_case_study_page_offers_start_then_resume_to_candidates_only(client):
     user = candidate()
     client.force_login(user)
     assert 'data-testid="start-interview"' in client.get(case.get_absolute_url()).content.decode()
-    session, _ = services.session_start(candidate=user, case_study=case)
+    session, _ = session_start(candidate=user, case_study=case)
     html = client.get(case.get_absolute_url()).content.decode()
     assert session.get_absolute_url() in html and "Resume your interview" in html
     client.force_login(interviewer())
@@ -94,9 +95,9 @@ def test_case_study_page_offers_start_then_resume_to_candidates_only(client):
 def test_session_page_shows_prompt_steps_budgets_questions_and_the_server_clock(
         client, django_assert_max_num_queries):
     session = start_session()
-    save = services.answer_save(session=session, step_number=3, text="Saved **before**.",
+    save = answer_save(session=session, step_number=3, text="Saved **before**.",
                                 base_version=0)
-    services.question_ask(session=session, text="Own question?")
+    question_ask(session=session, text="Own question?")
     logged_in(client, session)
     with django_assert_max_num_queries(11):
         html = client.get(session.get_absolute_url()).content.decode()
@@ -211,7 +212,7 @@ def test_preview_of_someone_elses_session_is_a_404(client):
 
 def test_session_page_wires_the_preview_to_its_endpoint_outside_the_save_queue(client):
     session = start_session()
-    services.answer_save(session=session, step_number=1, text="Saved **before**.",
+    answer_save(session=session, step_number=1, text="Saved **before**.",
                          base_version=0)
     html = logged_in(client, session).get(session.get_absolute_url()).content.decode()
     preview = re.search(r'<div class="md md-preview" id="preview-1"[^>]*>', html).group(0)
@@ -223,7 +224,7 @@ def test_session_page_wires_the_preview_to_its_endpoint_outside_the_save_queue(c
 
 def test_stale_save_is_a_409_showing_both_texts(client):
     session = start_session()
-    services.answer_save(session=session, step_number=1, text="Saved by the other tab",
+    answer_save(session=session, step_number=1, text="Saved by the other tab",
                          base_version=0)
     response = logged_in(client, session).post(
         save_url(session), {"text": "Typed in this tab", "base_version": 0}, **HTMX)
@@ -359,14 +360,14 @@ def test_review_waits_for_submission(client):
 def test_review_shows_answers_diagram_time_chart_and_a_labelled_coverage_hint(
         client, django_assert_max_num_queries):
     session = start_session()
-    services.answer_save(session=session, step_number=2,
+    answer_save(session=session, step_number=2,
                          text="We track NE and NDCG@10.\n\n<img src=x onerror=alert(1)>",
                          base_version=0)
-    services.answer_save(session=session, step_number=5, text="Design.",
+    answer_save(session=session, step_number=5, text="Design.",
                          diagram="flowchart LR\n  a[Feature store] --> b[Ranker]",
                          base_version=0)
-    services.session_focus(session=session, step=2)
-    services.session_submit(session=session)
+    session_focus(session=session, step=2)
+    session_submit(session=session)
     logged_in(client, session)
     with django_assert_max_num_queries(11):
         response = client.get(session.get_review_url())
@@ -383,8 +384,8 @@ def test_review_shows_answers_diagram_time_chart_and_a_labelled_coverage_hint(
 
 def test_my_sessions_lists_only_my_sessions_with_status(client, settings):
     mine = start_session()
-    services.session_submit(session=mine)
-    running, _ = services.session_start(candidate=mine.candidate,
+    session_submit(session=mine)
+    running, _ = session_start(candidate=mine.candidate,
                                          case_study=CaseStudyFactory(title="Feed Ranking"))
     someone_elses = start_session(case_study=CaseStudyFactory(title="Secret Case"))
     html = logged_in(client, mine).get(reverse("interviews:session_list")).content.decode()
@@ -402,7 +403,7 @@ def test_my_sessions_shows_an_overdue_session_as_submitted(client):
 
 def test_admin_shows_sessions_read_only(client, django_user_model):
     session = start_session()
-    services.answer_save(session=session, step_number=1, text="An answer.", base_version=0)
+    answer_save(session=session, step_number=1, text="An answer.", base_version=0)
     client.force_login(django_user_model.objects.create_superuser("root", "root@example.com",
                                                                   "pass-word-123"))
     assert client.get(reverse("admin:interviews_interviewsession_changelist")).status_code == 200
@@ -422,7 +423,7 @@ def test_both_save_paths_leave_the_same_history(monkeypatch, orm_path):
     version = 0
     for step, text in ((1, "first"), (1, "first"), (2, "other step"), (1, "second")):
         base = version if step == 1 else 0
-        result = services.answer_save_for_candidate(
+        result = answer_save_for_candidate(
             candidate=session.candidate, session_id=session.pk, step_number=step, text=text,
             base_version=base, active_step=step)
         steps.append((step, result.answer.version, result.revision is not None))
@@ -430,8 +431,8 @@ def test_both_save_paths_leave_the_same_history(monkeypatch, orm_path):
             version = result.answer.version
     # The repeated text made no revision; the stale version is refused with both texts.
     assert steps == [(1, 1, True), (1, 1, False), (2, 1, True), (1, 2, True)]
-    with pytest.raises(services.AnswerConflict):
-        services.answer_save_for_candidate(
+    with pytest.raises(AnswerConflict):
+        answer_save_for_candidate(
             candidate=session.candidate, session_id=session.pk, step_number=1, text="stale",
             base_version=1, active_step=1)
     answer = Answer.objects.get(session=session, step_number=1)
@@ -440,6 +441,6 @@ def test_both_save_paths_leave_the_same_history(monkeypatch, orm_path):
     session.refresh_from_db()
     assert session.active_step == 1 and session.active_step_since is not None
     with pytest.raises(Http404):
-        services.answer_save_for_candidate(
+        answer_save_for_candidate(
             candidate=candidate(), session_id=session.pk, step_number=1, text="x",
             base_version=2, active_step=1)

@@ -97,7 +97,7 @@ def test_writes_need_a_csrf_token(db):
 
 @pytest.mark.django_db
 def test_healthz_reports_database_and_workers(client):
-    from grading.services import worker_heartbeat_record
+    from grading.services.workers import worker_heartbeat_record
 
     body = client.get("/healthz").json()
     assert body == {"database": "ok", "workers_alive": 0, "worker_last_seen_seconds": None}

@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from interviews.services import demo_accounts_ensure
+from interviews.services.catalogue import demo_accounts_ensure
 from tests.e2e.conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

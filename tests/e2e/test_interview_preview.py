@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from interviews.models import Answer, InterviewSession
-from interviews.services import demo_accounts_ensure
+from interviews.services.catalogue import demo_accounts_ensure
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

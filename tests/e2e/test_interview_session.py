@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from conftest import skip_or_fail
 from interviews.models import Answer, CaseStudy, InterviewSession, QuestionAsked, StepTime
-from interviews.services import demo_accounts_ensure
+from interviews.services.catalogue import demo_accounts_ensure
 from tests.e2e.conftest import ROOT, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -3,7 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from grading import baselines, datasets, services
+from grading import baselines, datasets
+from grading.services.datasets import dataset_build
+from grading.services.submissions import baseline_submission_create, submission_score_now
 from interviews.models import CaseStudy
 
 
@@ -29,7 +31,7 @@ class Command(BaseCommand):
             if options["if_missing"] and case_study.datasets.filter(is_active=True).exists():
                 self.stdout.write(f"{slug}: data already built")
                 continue
-            dataset, built = services.dataset_build(case_study=case_study, seed=options["seed"],
+            dataset, built = dataset_build(case_study=case_study, seed=options["seed"],
                                                     size=options["size"])
             self.stdout.write(
                 f"{slug}: {dataset.train_rows} training rows, {dataset.heldout_rows} held-out "
@@ -44,10 +46,10 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as tmp:
             for name, model in models.items():
                 path = baselines.export_onnx(model.pipeline, built.spec, Path(tmp) / f"{name}.onnx")
-                submission = services.baseline_submission_create(
+                submission = baseline_submission_create(
                     case_study=case_study, name=name, artifact_path=path,
                     note=model.description)
-                score = services.submission_score_now(submission=submission)
+                score = submission_score_now(submission=submission)
                 if score is None:
                     submission.refresh_from_db()
                     self.stderr.write(f"  baseline {name} failed: {submission.failure_reason}: "

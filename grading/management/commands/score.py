@@ -3,10 +3,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from grading import selectors, services
-from grading.errors import ScoringError
+from grading.engine.errors import ScoringError
+from grading.engine.scoring import score_artifact
 from grading.models import Dataset
-from grading.scoring import score_artifact
+from grading.selectors.datasets import scoring_task_for
+from grading.services.datasets import heldout_load
+from grading.services.submissions import report_as_json
 from interviews.models import CaseStudy
 
 
@@ -33,9 +35,9 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {artifact}")
         try:
             report = score_artifact(artifact_path=artifact,
-                                    task=selectors.scoring_task_for(case_study),
-                                    heldout=services.heldout_load(dataset=dataset))
+                                    task=scoring_task_for(case_study),
+                                    heldout=heldout_load(dataset=dataset))
         except ScoringError as error:
             self.stderr.write(f"Refused ({error.reason}): {error.message}")
             sys.exit(2)
-        self.stdout.write(services.report_as_json(report, include_plots=options["plots"]))
+        self.stdout.write(report_as_json(report, include_plots=options["plots"]))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from interviews.services import demo_accounts_ensure
+from interviews.services.catalogue import demo_accounts_ensure
 
 
 class Command(BaseCommand):

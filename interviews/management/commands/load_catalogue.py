@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from interviews.services import catalogue_load
+from interviews.services.catalogue import catalogue_load
 from mlsd_site.roles import roles_ensure
 
 

@@ -1,0 +1,302 @@
+"""Sandbox child: load one candidate model, predict, time single requests, report.
+
+Started by ``grading.engine.sandbox`` as::
+
+    python -I -c <bootstrap> <repo_root> <job_dir>
+
+(``-I`` ignores PYTHONPATH and does not put the cwd on sys.path, so ``-m
+grading.engine.sandbox_child`` cannot find the package; the bootstrap inserts
+``repo_root`` and calls ``main``.) Also runnable as ``python -m
+grading.engine.sandbox_child <repo_root> <job_dir>`` from the repository root.
+
+The job directory (also the cwd) holds ``job.json``, ``features/`` (a .npy file per
+column) and ``model.onnx`` / ``model.skops`` -- never labels. The child writes
+``predictions.npy`` and ``status.json`` there. Imports: stdlib, numpy,
+onnxruntime or skops (+ pandas only for skops models trained on DataFrames),
+and ``grading.engine.contract``. Never unpickles: every np.load uses allow_pickle=False.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from grading.engine.contract import InputContract, InputLayout, OutputPlan, slice_feeds
+
+STATUS_FILE = "status.json"
+PREDICT_BATCH_ROWS = 65_536
+PREDICTIONS_FILE = "predictions.npy"
+
+# Substrings that mean "ran out of memory" in onnxruntime / numpy / C++ errors.
+_MEMORY_HINTS = (
+    "bad_alloc",
+    "failed to allocate",
+    "unable to allocate",
+    "cannot allocate memory",
+    "out of memory",
+    "memoryerror",
+)
+
+
+class ChildFailure(Exception):
+    """A failure with a status ``kind`` the parent knows how to map."""
+
+    def __init__(self, kind: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.extra = extra
+
+
+def _is_memory_error(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError):
+        return True
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(hint in text for hint in _MEMORY_HINTS)
+
+
+def _classify(exc: BaseException, kind: str) -> ChildFailure:
+    if isinstance(exc, ChildFailure):
+        return exc
+    if _is_memory_error(exc):
+        return ChildFailure("memory", str(exc)[:2000])
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return ChildFailure("file_too_large", "file size limit exceeded")
+    return ChildFailure(kind, f"{type(exc).__name__}: {exc}"[:2000])
+
+
+def _write_status(payload: dict[str, Any]) -> None:
+    # Write then rename, so the parent never reads half a status file.
+    tmp = Path(STATUS_FILE + ".tmp")
+    tmp.write_text(json.dumps(payload))
+    os.replace(tmp, STATUS_FILE)
+
+
+def _load_features(contract: InputContract) -> tuple[dict[str, np.ndarray], int]:
+    """The feature columns; a string column arrives dictionary-encoded (``c<i>`` int32 codes,
+    ``c<i>_values`` the distinct values) and becomes an object array of ``str`` that shares
+    one Python string per distinct value."""
+    columns: dict[str, np.ndarray] = {}
+    folder = Path("features")
+    for i, name in enumerate(contract.names):
+        # Read, not mapped: a mapping would hold a descriptor per column against
+        # RLIMIT_NOFILE for the whole run.
+        column = np.load(folder / f"c{i}.npy", allow_pickle=False)
+        values_file = folder / f"c{i}_values.npy"
+        if values_file.exists():
+            values = np.load(values_file, allow_pickle=False).astype(object)
+            if column.size and (column.min() < 0 or column.max() >= len(values)):
+                raise ChildFailure("internal", f"feature codes of {name!r} out of range")
+            column = values[column]
+        columns[name] = column
+    n_rows = len(next(iter(columns.values())))
+    return columns, n_rows
+
+
+def _onnx_predictor(
+    job: dict[str, Any], contract: InputContract, columns: dict[str, np.ndarray]
+) -> Callable[[int | None], np.ndarray]:
+    import onnxruntime as ort
+
+    layout = InputLayout.from_dict(job["onnx"]["layout"])
+    output = OutputPlan.from_dict(job["onnx"]["output"])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3  # errors only; warnings would flood the capped stderr
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    # No register_custom_ops_library, CPU provider only. Load from bytes, not a path:
+    # there is no model directory for external-data paths to be resolved against.
+    model_bytes = Path("model.onnx").read_bytes()
+    try:
+        session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # any load failure is the model's fault
+        raise _classify(exc, "load_failed") from exc
+    del model_bytes
+    # Double-check against onnxruntime's own view of the graph.
+    session_inputs = {i.name for i in session.get_inputs()}
+    if session_inputs != {name for name, _ in layout.inputs}:
+        raise ChildFailure("input_mismatch", "model inputs differ from the checked layout")
+    if output.name not in {o.name for o in session.get_outputs()}:
+        raise ChildFailure("output_mismatch", "model output missing")
+    feeds = contract.feeds(columns, layout, strings_ready=True)
+
+    def run(batch: dict[str, np.ndarray]) -> np.ndarray:
+        (value,) = session.run([output.name], batch)
+        if output.kind == "zipmap":
+            return _zipmap_to_array(value)
+        return np.asarray(value)
+
+    def predict(rows: int | None) -> np.ndarray:
+        if rows is not None:
+            return run(slice_feeds(feeds, rows))
+        # In batches: the runtime's intermediate tensors stay the size of one batch however
+        # many rows are scored, so memory does not grow with the held-out split.
+        total = len(next(iter(feeds.values())))
+        parts = [run({name: value[start:start + PREDICT_BATCH_ROWS]
+                      for name, value in feeds.items()})
+                 for start in range(0, total, PREDICT_BATCH_ROWS)]
+        return np.concatenate(parts) if len(parts) != 1 else parts[0]
+
+    return predict
+
+
+def _zipmap_to_array(value: Any) -> np.ndarray:
+    """skl2onnx ZipMap output (list of {class: prob}) -> [N, n_classes], classes sorted."""
+    if not isinstance(value, list):
+        raise ChildFailure("bad_output", "probability output is not a list of maps")
+    if not value:
+        return np.zeros((0, 2))
+    keys = sorted(value[0].keys())
+    return np.array([[row[k] for k in keys] for row in value], dtype=np.float64)
+
+
+def _skops_predictor(
+    contract: InputContract, columns: dict[str, np.ndarray]
+) -> Callable[[int | None], np.ndarray]:
+    import skops.io as sio
+
+    path = "model.skops"
+    try:
+        # Default trust only. Never pass trusted=[...]: that is how a hostile file
+        # gets posix.system or builtins.eval constructed.
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:
+        raise _classify(exc, "load_failed") from exc
+    if untrusted:
+        raise ChildFailure(
+            "untrusted_types", "untrusted types", untrusted_types=[str(t) for t in untrusted]
+        )
+    try:
+        model = sio.load(path, trusted=None)
+    except Exception as exc:
+        if type(exc).__name__ == "UntrustedTypesFoundException":
+            raise ChildFailure("untrusted_types", "untrusted types", untrusted_types=[]) from exc
+        raise _classify(exc, "load_failed") from exc
+
+    needs_frame = hasattr(model, "feature_names_in_") or not contract.all_numeric
+    if needs_frame:
+        # The model was fitted on a DataFrame (e.g. a ColumnTransformer selecting by name).
+        import pandas as pd
+
+        features: Any = pd.DataFrame({name: columns[name] for name in contract.names})
+    else:
+        features = np.column_stack(
+            [np.asarray(columns[name], dtype=np.float64) for name in contract.names]
+        )
+    if contract.task_type == "binary":
+        if not hasattr(model, "predict_proba"):
+            raise ChildFailure(
+                "output_mismatch", "a binary classifier must implement predict_proba"
+            )
+        classes = getattr(model, "classes_", None)
+        if classes is not None and len(classes) != 2:
+            raise ChildFailure(
+                "output_mismatch", f"the classifier has {len(classes)} classes, expected 2"
+            )
+        method = model.predict_proba
+    else:
+        method = model.predict
+
+    def predict(rows: int | None) -> np.ndarray:
+        batch = features if rows is None else features[:rows]
+        return np.asarray(method(batch))
+
+    return predict
+
+
+def _percentile_ms(samples: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(samples) * 1000.0, q))
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Load, predict, benchmark; write predictions. Raises ``ChildFailure``."""
+    contract = InputContract.from_dict(job["contract"])
+    columns, n_rows = _load_features(contract)
+    if job["format"] == "onnx":
+        predict = _onnx_predictor(job, contract, columns)
+    elif job["format"] == "skops":
+        predict = _skops_predictor(contract, columns)
+    else:
+        raise ChildFailure("internal", f"unknown format {job['format']!r}")
+
+    try:
+        raw = predict(None)
+    except Exception as exc:
+        raise _classify(exc, "run_failed") from exc
+    try:
+        predictions = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ChildFailure("bad_output", "predictions are not numeric") from exc
+
+    # Latency: one user's request (the first request_rows rows), repeated.
+    request_rows = max(1, min(int(job["request_rows"]), n_rows))
+    timings: list[float] = []
+    try:
+        for _ in range(int(job["latency_repeats"])):
+            start = time.perf_counter()
+            predict(request_rows)
+            timings.append(time.perf_counter() - start)
+    except Exception as exc:
+        raise _classify(exc, "run_failed") from exc
+
+    try:
+        np.save(PREDICTIONS_FILE, predictions, allow_pickle=False)
+    except Exception as exc:
+        raise _classify(exc, "internal") from exc
+    return {
+        "status": "ok",
+        "n_rows": n_rows,
+        "latency_p50_ms": _percentile_ms(timings, 50) if timings else 0.0,
+        "latency_p99_ms": _percentile_ms(timings, 99) if timings else 0.0,
+    }
+
+
+def exit_now(code: int) -> NoReturn:
+    """Leave without the interpreter's teardown (freeing the model and the arrays, unloading
+    modules one by one): every output file is closed by now, and the parent waits for the
+    exit, so this saves it tens of milliseconds per job."""
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def main(argv: list[str]) -> int:
+    """Entry point. Returns 0 on success, 1 after writing an error status, 2 on misuse."""
+    if len(argv) != 1:
+        print("usage: sandbox_child <job_dir>", file=sys.stderr)
+        return 2
+    os.chdir(argv[0])
+    try:
+        job = json.loads(Path("job.json").read_text())
+        _write_status(run_job(job))
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - report everything, incl. MemoryError
+        failure = _classify(exc, "internal")
+        # If even this fails (e.g. RLIMIT_FSIZE), the exit code and stderr still tell the parent.
+        with contextlib.suppress(BaseException):
+            _write_status(
+                {"status": "error", "kind": failure.kind, "message": failure.message}
+                | failure.extra
+            )
+        print(f"sandbox child failure: {failure.kind}: {failure.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    # python -m grading.engine.sandbox_child <repo_root> <job_dir>
+    if len(sys.argv) >= 2 and sys.argv[1] not in sys.path:
+        sys.path.insert(0, sys.argv[1])
+    exit_now(main(sys.argv[2:]))

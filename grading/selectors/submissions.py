@@ -1,0 +1,145 @@
+"""Reads for submissions: the permission-scoped getter, the queue position, a candidate's
+submissions and quota, and what a submission page shows (the public part only while the
+round is open)."""
+
+from dataclasses import dataclass
+from datetime import UTC, date
+
+from django.db.models import (
+    OuterRef,
+    Subquery,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from grading.engine import metrics
+from grading.models import (
+    Leaderboard,
+    QuotaUsage,
+    Score,
+    Submission,
+)
+from grading.selectors.leaderboards import MetricColumn, leaderboard_settings, metric_column
+from grading.selectors.workers import workers_alive
+from interviews.models import CaseStudy
+from mlsd_site import roles
+
+
+def submission_get_for_viewer(*, user, submission_uuid) -> Submission:
+    """The submission if ``user`` may see it (its candidate, an interviewer or an admin);
+    otherwise Http404, so other people's submissions are not even confirmed to exist."""
+    submission = (Submission.objects.select_related("case_study", "candidate")
+                  .filter(uuid=submission_uuid).first())
+    if submission is None or not user.is_authenticated:
+        raise Http404("No such submission.")
+    if submission.candidate_id != user.pk and not roles.is_interviewer(user):
+        raise Http404("No such submission.")
+    return submission
+
+
+def submission_current_score(*, submission: Submission) -> Score | None:
+    return (Score.objects.filter(submission=submission, is_current=True)
+            .select_related("dataset").first())
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    position: int  # 1 = next to start
+    running: int
+    workers: int
+    estimated_wait_seconds: float | None
+
+
+def submission_queue_status(*, submission: Submission) -> QueueStatus | None:
+    """Where a queued submission stands, and a rough wait from recent scoring times."""
+    if submission.status != Submission.Status.QUEUED:
+        return None
+    ahead = Submission.objects.filter(status=Submission.Status.QUEUED,
+                                      created_at__lt=submission.created_at).count()
+    running = Submission.objects.filter(status=Submission.Status.RUNNING).count()
+    workers = max(len(workers_alive()), 1)
+    recent = list(Score.objects.order_by("-created_at").values_list(
+        "scoring_seconds", flat=True)[:20])
+    estimate = None
+    if recent:
+        per_job = sum(recent) / len(recent)
+        estimate = (ahead + running + 1) * per_job / workers
+    return QueueStatus(position=ahead + 1, running=running, workers=workers,
+                       estimated_wait_seconds=estimate)
+
+
+def submissions_for_candidate(*, user, case_study: CaseStudy) -> list[Submission]:
+    """The candidate's submissions, newest first, each with ``public_primary`` (or None)."""
+    current = Score.objects.filter(submission=OuterRef("pk"), is_current=True)
+    return list(Submission.objects.filter(candidate=user, case_study=case_study)
+                .annotate(public_primary=Subquery(current.values("public_primary")[:1]))
+                .order_by("-created_at"))
+
+
+def utc_today() -> date:
+    """The day quotas count against."""
+    return timezone.now().astimezone(UTC).date()
+
+
+def quota_remaining(*, user, case_study: CaseStudy,
+                    leaderboard: Leaderboard | None = None) -> tuple[int, int]:
+    """(remaining today, daily quota) for ``user`` on ``case_study``."""
+    quota = (leaderboard or leaderboard_settings(case_study=case_study)).daily_quota
+    used = (QuotaUsage.objects.filter(candidate=user, case_study=case_study, day=utc_today())
+            .values_list("used", flat=True).first()) or 0
+    return max(quota - used, 0), quota
+
+
+@dataclass(frozen=True)
+class MetricLine:
+    column: MetricColumn
+    value: float
+    ci: tuple[float, float] | None
+    is_primary: bool
+
+
+@dataclass
+class SubmissionView:
+    """What the submission page shows. During a round only the public part is shown,
+    rounded, so the private part cannot be probed; after it closes, everything."""
+
+    split: str
+    decimals: int
+    lines: list[MetricLine]
+    per_slice: dict[str, float]
+    charts: list[tuple[str, str]]
+    latency_within_budget: bool
+
+
+def submission_view(*, submission: Submission, score: Score | None,
+                    leaderboard: Leaderboard) -> SubmissionView | None:
+    from grading.selectors.score_charts import score_charts
+
+    if score is None:
+        return None
+    reveal = leaderboard.is_closed
+    split = "private" if reveal else "public"
+    values = score.metrics.get(split, {})
+    primary_key = score.primary_metric
+    lines = []
+    for key in [primary_key, *[k for k in values if k != primary_key]]:
+        if key not in values or key not in metrics.METRICS:
+            continue
+        ci = None
+        if key == primary_key:
+            ci = ((score.private_ci_low, score.private_ci_high) if reveal
+                  else (score.public_ci_low, score.public_ci_high))
+        lines.append(MetricLine(column=metric_column(key), value=values[key], ci=ci,
+                                is_primary=key == primary_key))
+    plot_split = "all" if reveal else "public"
+    per_slice = score.per_slice.get(plot_split, {})
+    return SubmissionView(
+        split=split,
+        decimals=6 if reveal else leaderboard.public_decimals,
+        lines=lines,
+        per_slice=per_slice,
+        charts=score_charts(task_type=submission.case_study.task_type,
+                            plots=score.plots.get(plot_split, {}), per_slice=per_slice,
+                            primary_label=metrics.metric_get(primary_key).label),
+        latency_within_budget=score.latency_p99_ms <= score.latency_budget_ms,
+    )

@@ -1,0 +1,348 @@
+"""Writes for submissions: the upload (format sniffed, quota taken, artifact stored,
+scoring enqueued on commit), the idempotent scoring job, failures with typed reasons,
+pinning, the stuck-submission sweep and rescoring."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from grading.engine.artifacts import ArtifactLimits, sniff_bytes
+from grading.engine.errors import ArtifactRejected, FailureReason, ScoringError
+from grading.engine.scoring import ScoreReport, score_artifact
+from grading.models import (
+    Dataset,
+    QuotaUsage,
+    Score,
+    Submission,
+)
+from grading.selectors.datasets import sandbox_limits_for, scoring_task_for
+from grading.selectors.submissions import utc_today
+from grading.services.datasets import DatasetMismatch, heldout_load
+from grading.services.leaderboards import (
+    leaderboard_after_score,
+    leaderboard_entry_refresh,
+    leaderboard_for,
+)
+from interviews.models import CaseStudy
+
+logger = logging.getLogger(__name__)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def baseline_submission_create(*, case_study: CaseStudy, name: str, artifact_path: Path,
+                               note: str = "") -> Submission:
+    """Store a baseline artifact like any upload; any earlier baseline of that name is
+    replaced, so the leaderboard keeps one row per baseline."""
+    Submission.objects.filter(case_study=case_study, baseline_name=name).delete()
+    submission = Submission(uuid=uuid.uuid4(), case_study=case_study, baseline_name=name,
+                            original_filename=artifact_path.name, note=note,
+                            artifact_bytes=artifact_path.stat().st_size,
+                            artifact_sha256=_sha256(artifact_path))
+    with artifact_path.open("rb") as handle:
+        submission.artifact.save(f"{submission.uuid}.bin", File(handle), save=False)
+    submission.save()
+    return submission
+
+
+def score_report_save(*, submission: Submission, dataset: Dataset, report: ScoreReport) -> Score:
+    """Store ``report`` as the submission's current score (earlier ones become history)."""
+    with transaction.atomic():
+        Score.objects.filter(submission=submission, is_current=True).update(is_current=False)
+        score = Score.objects.create(
+            submission=submission,
+            dataset=dataset,
+            scorer_version=report.scorer_version,
+            primary_metric=report.primary_metric,
+            public_primary=report.primary("public"),
+            private_primary=report.primary("private"),
+            public_ci_low=report.intervals["public"]["low"],
+            public_ci_high=report.intervals["public"]["high"],
+            private_ci_low=report.intervals["private"]["low"],
+            private_ci_high=report.intervals["private"]["high"],
+            metrics=report.metrics,
+            per_slice=report.per_slice,
+            plots=report.plots,
+            latency_p50_ms=report.latency_p50_ms,
+            latency_p99_ms=report.latency_p99_ms,
+            latency_budget_ms=report.latency_budget_ms,
+            artifact_bytes=report.artifact_bytes,
+            scoring_seconds=report.timings.get("total_seconds", 0.0),
+            network_isolated=report.network_isolated,
+        )
+        Submission.objects.filter(pk=submission.pk).update(
+            status=Submission.Status.SCORED, failure_reason="", failure_message="",
+            artifact_format=report.artifact_format, finished_at=timezone.now(),
+        )
+        submission.status = Submission.Status.SCORED
+        score.submission = submission
+        leaderboard_after_score(score=score)
+    return score
+
+
+def submission_score_now(*, submission: Submission) -> Score | None:
+    """Score ``submission`` on its case study's active dataset in this process and store
+    the result or the typed failure (baselines and the command line; candidates' uploads go
+    through ``submission_score`` on a worker)."""
+    dataset = Dataset.objects.select_related("case_study").get(
+        case_study=submission.case_study, is_active=True)
+    try:
+        report = _score_submission_artifact(submission, dataset)
+    except ScoringError as error:
+        submission_fail(submission=submission, error=error)
+        return None
+    except DatasetMismatch:
+        logger.exception("dataset mismatch while scoring %s", submission.pk)
+        submission_fail(submission=submission, error=ScoringError(
+            FailureReason.INTERNAL_ERROR, "The scoring data on this machine does not match."))
+        return None
+    return score_report_save(submission=submission, dataset=dataset, report=report)
+
+
+def report_as_json(report: ScoreReport, *, include_plots: bool = False) -> str:
+    body = report.to_dict()
+    if not include_plots:
+        body.pop("plots")
+    return json.dumps(body, indent=2, sort_keys=True, default=str)
+
+
+class SubmissionRefused(Exception):
+    """An upload was refused before it became a submission; ``message`` is for the
+    candidate. Nothing was stored and no quota was used."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def quota_take(*, candidate: AbstractBaseUser, case_study: CaseStudy, limit: int) -> date:
+    """Count one submission against today's quota, or raise ``SubmissionRefused``. A single
+    conditional UPDATE, so concurrent uploads can never exceed ``limit``. Call inside the
+    transaction that creates the submission, so a failure gives the slot back."""
+    day = utc_today()
+    usage, _ = QuotaUsage.objects.get_or_create(candidate=candidate, case_study=case_study,
+                                                day=day)
+    taken = QuotaUsage.objects.filter(pk=usage.pk, used__lt=limit).update(used=F("used") + 1)
+    if not taken:
+        raise SubmissionRefused(
+            f"You have used all {limit} submissions for {case_study.title} today (UTC). "
+            "The quota resets at midnight UTC.", code="quota")
+    return day
+
+
+def quota_refund(*, submission: Submission) -> None:
+    """Give back the quota slot of a submission that failed through our fault."""
+    if submission.candidate_id is None or submission.quota_day is None:
+        return
+    refunded = Submission.objects.filter(pk=submission.pk, quota_refunded=False).update(
+        quota_refunded=True)
+    if refunded:
+        QuotaUsage.objects.filter(candidate_id=submission.candidate_id,
+                                  case_study_id=submission.case_study_id,
+                                  day=submission.quota_day, used__gt=0).update(
+            used=F("used") - 1)
+
+
+def _sniff_upload(upload: UploadedFile, limits: ArtifactLimits) -> str:
+    if upload.size is not None and upload.size > limits.max_file_bytes:
+        raise SubmissionRefused(
+            f"The file is {upload.size / 1e6:.1f} MB; the limit is "
+            f"{limits.max_file_bytes / 1e6:.0f} MB.", code="too_large")
+    upload.seek(0)
+    data = upload.read(limits.max_file_bytes + 1)
+    upload.seek(0)
+    try:
+        return str(sniff_bytes(data, limits))
+    except ArtifactRejected as error:
+        raise SubmissionRefused(error.message, code=error.code or "invalid_artifact") from error
+
+
+def submission_create(*, candidate: AbstractBaseUser, case_study: CaseStudy,
+                      upload: UploadedFile, note: str = "") -> Submission:
+    """Accept an upload: check size and format at once (refusals use no quota), count it
+    against today's quota, store the artifact through the storage API, and enqueue scoring
+    after the transaction commits. Raises ``SubmissionRefused``."""
+    leaderboard = leaderboard_for(case_study)
+    if leaderboard.is_closed:
+        raise SubmissionRefused("This round is closed; submissions are no longer accepted.",
+                                code="closed")
+    if not Dataset.objects.filter(case_study=case_study, is_active=True).exists():
+        raise SubmissionRefused("Scoring for this case study is not open yet.", code="no_data")
+    limits = ArtifactLimits(max_file_bytes=settings.MODEL_UPLOAD_MAX_BYTES)
+    fmt = _sniff_upload(upload, limits)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        day = quota_take(candidate=candidate, case_study=case_study,
+                         limit=leaderboard.daily_quota)
+        submission = Submission(
+            uuid=uuid.uuid4(), case_study=case_study, candidate=candidate,
+            original_filename=(upload.name or "")[-255:], note=note[:500],
+            artifact_format=fmt, artifact_bytes=upload.size or 0,
+            artifact_sha256=digest.hexdigest(), quota_day=day, enqueued_at=timezone.now(),
+        )
+        submission.artifact.save(f"{submission.uuid}.bin", upload, save=False)
+        submission.save()
+        transaction.on_commit(lambda: submission_enqueue(submission_id=submission.pk))
+    return submission
+
+
+def submission_enqueue(*, submission_id: int) -> None:
+    from grading.tasks import score_submission_task
+
+    score_submission_task.delay(submission_id)
+
+
+def submission_fail(*, submission: Submission, error: ScoringError) -> None:
+    """Mark ``submission`` failed with ``error``'s reason and message. A failure on our side
+    (``internal_error``) gives the candidate's quota slot back. Call with the row locked,
+    or where nothing else writes it (baselines, the command line)."""
+    submission.status = Submission.Status.FAILED
+    submission.failure_reason = str(error.reason)
+    submission.failure_message = error.message
+    submission.finished_at = timezone.now()
+    submission.save(update_fields=["status", "failure_reason", "failure_message",
+                                   "finished_at"])
+    if error.reason == FailureReason.INTERNAL_ERROR:
+        quota_refund(submission=submission)
+
+
+def submission_score(*, submission_id: int) -> str:
+    """Score a queued submission once, however often the task is delivered.
+
+    Locks the row, refuses final states, counts the attempt and gives up with
+    ``internal_error`` (quota refunded) past ``SCORING_MAX_ATTEMPTS``. The scoring itself
+    runs outside the lock; its result is written only if this attempt is still the
+    latest, so a duplicate delivery can never store two scores. Returns what happened."""
+    with transaction.atomic():
+        submission = (Submission.objects.select_for_update().select_related("case_study")
+                      .filter(pk=submission_id).first())
+        if submission is None:
+            return "missing"
+        if submission.is_final:
+            return "already_final"
+        if submission.attempts >= settings.SCORING_MAX_ATTEMPTS:
+            submission_fail(submission=submission, error=ScoringError(
+                FailureReason.INTERNAL_ERROR,
+                f"We could not score this model after {submission.attempts} attempts "
+                "because a scoring worker stopped. It did not count against your quota; "
+                "please submit it again.", code="attempts_exhausted"))
+            return "gave_up"
+        submission.attempts += 1
+        submission.status = Submission.Status.RUNNING
+        submission.started_at = timezone.now()
+        submission.save(update_fields=["attempts", "status", "started_at"])
+        attempt = submission.attempts
+
+    report = error = None
+    try:
+        dataset = Dataset.objects.get(case_study=submission.case_study, is_active=True)
+        report = _score_submission_artifact(submission, dataset)
+    except ScoringError as exc:
+        error = exc
+    except Exception:  # noqa: BLE001 - anything of ours is an internal error, never a crash
+        logger.exception("scoring submission %s failed", submission_id)
+        error = ScoringError(FailureReason.INTERNAL_ERROR,
+                             "Scoring failed on our side. It did not count against your "
+                             "quota; please try again later.", code="unexpected")
+
+    with transaction.atomic():
+        current = Submission.objects.select_for_update().get(pk=submission_id)
+        if current.is_final or current.attempts != attempt:
+            return "superseded"
+        if error is not None:
+            submission_fail(submission=current, error=error)
+            return "failed"
+        score_report_save(submission=current, dataset=dataset, report=report)
+        return "scored"
+
+
+def _score_submission_artifact(submission: Submission, dataset: Dataset) -> ScoreReport:
+    heldout = heldout_load(dataset=dataset)
+    with submission.artifact.open("rb") as source, tempfile.NamedTemporaryFile(
+            suffix=".bin") as local:
+        shutil.copyfileobj(source, local)
+        local.flush()
+        task = scoring_task_for(submission.case_study)
+        return score_artifact(artifact_path=local.name, task=task, heldout=heldout,
+                              limits=sandbox_limits_for(task))
+
+
+def submissions_requeue_stuck() -> list[int]:
+    """Re-enqueue submissions whose message was lost (queued too long) or whose worker died
+    (running too long). Safe to run any time: ``submission_score`` is idempotent."""
+    now = timezone.now()
+    stuck = Submission.objects.filter(
+        Q(status=Submission.Status.QUEUED,
+          enqueued_at__lt=now - timedelta(seconds=settings.SCORING_QUEUED_TIMEOUT))
+        | Q(status=Submission.Status.RUNNING,
+            started_at__lt=now - timedelta(seconds=settings.SCORING_RUNNING_TIMEOUT))
+    ).values_list("pk", flat=True)
+    ids = list(stuck)
+    for submission_id in ids:
+        Submission.objects.filter(pk=submission_id).update(enqueued_at=now)
+        submission_enqueue(submission_id=submission_id)
+    if ids:
+        logger.warning("re-enqueued %d stuck submissions: %s", len(ids), ids)
+    return ids
+
+
+def submission_pin(*, submission: Submission) -> None:
+    """Make ``submission`` the candidate's leaderboard entry for its case study."""
+    if submission.status != Submission.Status.SCORED or submission.candidate_id is None:
+        raise SubmissionRefused("Only a scored submission can be pinned.", code="not_scored")
+    with transaction.atomic():
+        Submission.objects.filter(candidate_id=submission.candidate_id,
+                                  case_study_id=submission.case_study_id,
+                                  is_pinned=True).update(is_pinned=False)
+        Submission.objects.filter(pk=submission.pk).update(is_pinned=True)
+        submission.is_pinned = True
+        leaderboard_entry_refresh(case_study=submission.case_study,
+                                  candidate_id=submission.candidate_id)
+
+
+def submission_unpin(*, candidate: AbstractBaseUser, case_study: CaseStudy) -> None:
+    with transaction.atomic():
+        Submission.objects.filter(candidate=candidate, case_study=case_study,
+                                  is_pinned=True).update(is_pinned=False)
+        leaderboard_entry_refresh(case_study=case_study, candidate_id=candidate.pk)
+
+
+def case_study_rescore(*, case_study: CaseStudy) -> int:
+    """Queue every scored or failed-by-us submission of ``case_study`` again, after a
+    dataset or scorer version change. Scores already stored stay as history."""
+    ids = list(Submission.objects.filter(case_study=case_study).exclude(
+        status=Submission.Status.FAILED, failure_reason__in=[
+            "invalid_artifact", "invalid_output", "resource_limit", "timeout"],
+    ).values_list("pk", flat=True))
+    Submission.objects.filter(pk__in=ids).update(
+        status=Submission.Status.QUEUED, failure_reason="", failure_message="", attempts=0,
+        enqueued_at=timezone.now(), started_at=None, finished_at=None)
+    for submission_id in ids:
+        transaction.on_commit(lambda pk=submission_id: submission_enqueue(submission_id=pk))
+    return len(ids)

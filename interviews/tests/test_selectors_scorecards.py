@@ -1,0 +1,418 @@
+"""Scorecard selectors: who sees which scores, model evidence (from model grading), the
+released verdicts for the combined standings, the skill profile, replay, the queue, and the
+calibration figures (checked against scikit-learn on a hand-built panel)."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from sklearn.metrics import cohen_kappa_score
+
+from grading.models import Dataset, Leaderboard, Score, Submission
+from grading.selectors.evidence import model_evidence_for_session
+from interviews.models import AnswerRevision, InterviewSession
+from interviews.scorecards import services as services
+from interviews.scorecards import verdict as rules
+from interviews.scorecards.selectors.access import grade_get_for_grader, session_get_for_scorecard
+from interviews.scorecards.selectors.calibration import calibration_report
+from interviews.scorecards.selectors.feedback import (
+    ReleasedVerdict,
+    feedback_for_candidate,
+    released_verdicts_for_case,
+    skill_profile_for_candidate,
+)
+from interviews.scorecards.selectors.queue import scorecard_queue
+from interviews.scorecards.selectors.replay import session_replay_frame, session_replay_timeline
+from interviews.scorecards.selectors.workspace import scorecard_workspace
+from interviews.services.autosave import answer_save
+from interviews.tests.factories import (
+    CaseStudyFactory,
+    admin_user,
+    candidate,
+    grade_input,
+    graded,
+    interviewer,
+    released,
+    start_session,
+    submitted_session,
+)
+
+pytestmark = pytest.mark.django_db
+
+THREES = dict.fromkeys(range(1, 8), 3)
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+def test_other_graders_scores_are_not_even_fetched_until_you_submit():
+    session = submitted_session(graders_required=2)
+    first, second = interviewer(), interviewer()
+    graded(session, first, THREES, comments={2: "FIRST-GRADER-SECRET"})
+    graded(session, second, {1: 2}, submit=False)
+    draft_view = scorecard_workspace(session=session, user=second)
+    assert not draft_view.others_visible
+    assert draft_view.other_grades == []
+    assert all(step.others == [] for step in [*draft_view.steps, draft_view.communication])
+    # An interviewer who does not grade it sees nothing while a grade is still to come.
+    outsider = scorecard_workspace(session=session, user=interviewer())
+    assert not outsider.others_visible and outsider.steps[1].others == []
+
+    services.grade_submit(grade=draft_view.my_grade, base_revision=1,
+                          data=grade_input(THREES))
+    after = scorecard_workspace(session=session, user=second)
+    assert after.others_visible
+    assert [other.score.comment for other in after.steps[1].others] == ["FIRST-GRADER-SECRET"]
+    assert [status.grade.grader_id for status in after.other_grades] == [first.pk]
+    # Once every grade is in, nobody is left to anchor: other interviewers may read them.
+    assert scorecard_workspace(session=session, user=interviewer()).others_visible
+
+
+def test_an_admin_who_does_not_grade_sees_the_submitted_grades():
+    session = submitted_session(graders_required=2)
+    graded(session, interviewer(), THREES, comments={1: "visible to admins"})
+    view = scorecard_workspace(session=session, user=admin_user())
+    assert view.others_visible
+    assert view.steps[0].others[0].score.comment == "visible to admins"
+
+
+def test_candidates_and_unsubmitted_sessions_are_404_for_scorecards():
+    from django.http import Http404
+
+    session = submitted_session()
+    for user in (session.candidate, candidate()):
+        with pytest.raises(Http404):
+            session_get_for_scorecard(user=user, session_id=session.pk)
+    running = start_session()
+    with pytest.raises(Http404):
+        session_get_for_scorecard(user=interviewer(), session_id=running.pk)
+    with pytest.raises(Http404):
+        grade_get_for_grader(user=interviewer(), session_id=session.pk)
+    assert session_get_for_scorecard(user=interviewer(), session_id=session.pk) == session
+
+
+# --- model evidence ---------------------------------------------------------------------------
+
+
+def _score(user, case_study, *, public, private=0.5, status=Submission.Status.SCORED,
+           created_at=None):
+    dataset = Dataset.objects.filter(case_study=case_study, is_active=True).first()
+    if dataset is None:
+        dataset = Dataset.objects.create(case_study=case_study, generator_version=1, seed=1,
+                                         size="tiny", fingerprint="f" * 64, train_rows=10,
+                                         heldout_rows=10, public_rows=5)
+    submission = Submission.objects.create(
+        uuid=uuid.uuid4(), case_study=case_study, candidate=user, artifact="artifacts/x.bin",
+        status=status, failure_reason="internal_error" if status == "failed" else "")
+    if created_at is not None:
+        Submission.objects.filter(pk=submission.pk).update(created_at=created_at)
+    if status == Submission.Status.SCORED:
+        Score.objects.create(
+            submission=submission, dataset=dataset, scorer_version=1,
+            primary_metric=case_study.primary_metric, public_primary=public,
+            private_primary=private, public_ci_low=public - 0.012345,
+            public_ci_high=public + 0.012345, private_ci_low=private - 0.01,
+            private_ci_high=private + 0.01, metrics={}, latency_p50_ms=3,
+            latency_p99_ms=140.0, latency_budget_ms=100, artifact_bytes=10,
+            scoring_seconds=1)
+    return submission
+
+
+def test_model_evidence_lists_the_candidates_scored_submissions_for_the_case():
+    session = submitted_session()
+    case = session.case_study
+    newest = _score(session.candidate, case, public=0.7123456)
+    older = _score(session.candidate, case, public=0.61, created_at=timezone.now()
+                   - timedelta(days=2))
+    _score(session.candidate, case, public=0.9, status=Submission.Status.FAILED)
+    _score(candidate(), case, public=0.99)  # someone else
+    _score(session.candidate, CaseStudyFactory(), public=0.98)  # another case study
+    with CaptureQueriesContext(connection) as queries:
+        evidence = model_evidence_for_session(session=session)
+    assert len(queries) == 2
+    assert [item.submission.pk for item in evidence] == [newest.pk, older.pk]
+    first = evidence[0]
+    assert first.metric_label == "NDCG@10"
+    assert first.better == "higher is better"
+    # Public value and interval rounded as on the leaderboard (4 decimals by default).
+    assert first.public_value == 0.7123
+    assert first.public_ci == (round(0.7123456 - 0.012345, 4), round(0.7123456 + 0.012345, 4))
+    assert first.private_value is None and first.private_ci is None
+    assert not first.within_latency_budget  # 140 ms p99 against 100
+    assert not first.before_interview and evidence[1].before_interview
+
+
+def test_model_evidence_shows_the_private_score_once_the_round_is_closed():
+    session = submitted_session()
+    _score(session.candidate, session.case_study, public=0.7, private=0.655)
+    Leaderboard.objects.create(case_study=session.case_study, is_closed=True)
+    (item,) = model_evidence_for_session(session=session)
+    assert item.private_value == 0.655
+    assert item.private_ci == pytest.approx((0.645, 0.665))
+
+
+# --- released verdicts (combined standings) ---------------------------------------------------
+
+
+def test_released_verdicts_give_each_candidates_latest_released_session_in_one_query():
+    case = CaseStudyFactory()
+    alice, bob, carol = candidate(), candidate(), candidate()
+    grader = interviewer()
+    old = submitted_session(candidate_user=alice, case_study=case)
+    graded(old, grader, dict.fromkeys(range(1, 7), 2))
+    released(old)
+    new = submitted_session(candidate_user=alice, case_study=case)
+    graded(new, grader, dict.fromkeys(range(1, 7), 4))
+    released(new)
+    # Bob's only session is graded but not released; Carol's is on another case study.
+    bobs = submitted_session(candidate_user=bob, case_study=case)
+    graded(bobs, grader, THREES)
+    carols = submitted_session(candidate_user=carol)
+    graded(carols, grader, THREES)
+    released(carols)
+
+    with CaptureQueriesContext(connection) as queries:
+        verdicts = released_verdicts_for_case(case_study=case)
+    assert len(queries) == 1
+    assert verdicts == {alice.pk: ReleasedVerdict(rules.STRONG_HIRE,
+                                                           Decimal("4.000"), new.pk)}
+    verdict, mean, session_id = verdicts[alice.pk]  # a plain tuple as well
+    assert (verdict, mean, session_id) == ("strong_hire", Decimal("4.000"), new.pk)
+
+    # Still one query with many more candidates.
+    for _ in range(5):
+        session = submitted_session(case_study=case)
+        graded(session, grader, THREES)
+        released(session)
+    with CaptureQueriesContext(connection) as queries:
+        assert len(released_verdicts_for_case(case_study=case)) == 6
+    assert len(queries) == 1
+
+
+# --- the candidate's feedback and skill profile -----------------------------------------------
+
+
+def test_feedback_is_none_until_released_then_names_graders_by_letter():
+    session = submitted_session(graders_required=2)
+    first, second = interviewer(username="zed"), interviewer(username="amy")
+    graded(session, first, {**THREES, 4: 4}, comments={4: "Great features."})
+    assert feedback_for_candidate(session=session) is None
+    graded(session, second, {**THREES, 4: 2})
+    assert feedback_for_candidate(session=session) is None
+    session = released(session, by=first)
+    feedback = feedback_for_candidate(session=session)
+    assert [g.label for g in feedback.graders] == ["Interviewer A", "Interviewer B"]
+    assert [g.grade.grader_id for g in feedback.graders] == [first.pk, second.pk]
+    step4 = feedback.step(4)
+    assert [entry.score.level for entry in step4.entries] == [4, 2]
+    assert step4.mean_level == 3
+    assert step4.entries[0].score.comment == "Great features."
+    assert "Consensus (mean)" in feedback.radar_svg and "Interviewer B" in feedback.radar_svg
+    assert "zed" not in feedback.radar_svg and "amy" not in feedback.radar_svg
+
+
+def test_skill_profile_averages_each_step_over_released_sessions():
+    user = candidate()
+    assert skill_profile_for_candidate(user=user) is None
+    first = submitted_session(candidate_user=user, graders_required=2)
+    graded(first, interviewer(), {1: 4, 2: 2, 3: 3, 4: 3, 5: 3, 6: 3, 7: 4})
+    graded(first, interviewer(), {1: 2, 2: 2, 3: 3, 4: 3, 5: 3, 6: 3, 7: 2})
+    released(first)
+    second = submitted_session(candidate_user=user, case_study=CaseStudyFactory())
+    graded(second, interviewer(), {1: 1, 2: 4, 3: 3, 4: 3, 5: 3, 6: rules.NOT_REACHED, 7: 3})
+    released(second)
+    unreleased = submitted_session(candidate_user=user)
+    graded(unreleased, interviewer(), dict.fromkeys(range(1, 8), 1))
+
+    profile = skill_profile_for_candidate(user=user)
+    assert (profile.sessions, profile.case_studies) == (2, 2)
+    averages = {row.number: row.average for row in profile.rows}
+    # Step 1: session one's graders average 3, session two gave 1 -> 2.
+    assert averages[1] == 2 and averages[2] == 3 and averages[3] == 3
+    assert averages[6] == 2  # 3, and "not reached" as 1
+    assert profile.communication.average == 3
+    assert 'class="chart-series"' in profile.radar_svg
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+def test_replay_shows_each_answer_as_it_stood_at_a_time():
+    session = start_session()
+    first = answer_save(session=session, step_number=1, text="First draft.", base_version=0)
+    answer_save(session=session, step_number=1, text="Second draft.", base_version=1)
+    answer_save(session=session, step_number=2, text="Metrics.", base_version=0)
+    # Spread the saves over the timeline: 1 min, 5 min, 9 min.
+    for version, minutes in ((1, 1), (2, 5)):
+        AnswerRevision.objects.filter(answer=first.answer, version=version).update(
+            elapsed_ms=minutes * 60_000)
+    AnswerRevision.objects.filter(answer__step_number=2).update(elapsed_ms=9 * 60_000)
+    frame = session_replay_frame(session=session, at_ms=6 * 60_000)
+    by_step = {step.number: step for step in frame.steps}
+    assert (by_step[1].text, by_step[1].version, by_step[1].final_version) == (
+        "Second draft.", 2, 2)
+    assert by_step[2].version == 0 and by_step[2].text == ""
+    early = session_replay_frame(session=session, at_ms=2 * 60_000)
+    assert early.steps[0].text == "First draft."
+    timeline = session_replay_timeline(session=session)
+    assert timeline.saves_ms == [60_000, 300_000, 540_000]
+    assert [row["count"] for row in timeline.rows] == [2, 1, 0, 0, 0, 0]
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+def test_queue_filters_by_state_and_case_and_counts_each_state():
+    me, other = interviewer(), interviewer()
+    case_a, case_b = CaseStudyFactory(), CaseStudyFactory()
+    unclaimed = submitted_session(case_study=case_a)
+    mine = submitted_session(case_study=case_a)
+    graded(mine, me, THREES, submit=False)
+    done = submitted_session(case_study=case_b)
+    graded(done, other, THREES)
+    start_session(case_study=case_a)  # still running: never in the queue
+
+    queue = scorecard_queue(user=me, state="unclaimed")
+    assert [row.session.pk for row in queue.rows] == [unclaimed.pk]
+    assert queue.rows[0].can_claim and queue.counts == {"unclaimed": 1, "mine": 1,
+                                                        "graded": 1, "all": 3}
+    assert [r.session.pk for r in scorecard_queue(user=me, state="mine").rows] == [
+        mine.pk]
+    graded_rows = scorecard_queue(user=me, state="graded").rows
+    assert [row.session.pk for row in graded_rows] == [done.pk]
+    assert graded_rows[0].state == "ready" and not graded_rows[0].can_release
+    assert scorecard_queue(user=other, state="graded").rows[0].can_release
+    by_case = scorecard_queue(user=me, state="all", case_slug=case_b.slug)
+    assert [row.session.pk for row in by_case.rows] == [done.pk]
+    assert by_case.counts["all"] == 1
+    assert scorecard_queue(user=me, state="bogus").state == "unclaimed"
+
+
+def test_the_queue_runs_a_constant_number_of_queries():
+    me = interviewer()
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            queue = scorecard_queue(user=me, state="all")
+            [row.state for row in queue.rows]
+        return len(queries)
+
+    session = submitted_session()
+    graded(session, interviewer(), THREES)
+    count()  # the first call also loads the user's permissions, once
+    few = count()
+    for _ in range(4):
+        session = submitted_session(graders_required=2)
+        graded(session, interviewer(), THREES)
+        graded(session, interviewer(), THREES, submit=False)
+    assert count() == few
+
+
+# --- calibration ------------------------------------------------------------------------------
+
+# Two interviewers on five sessions (steps 1-6 and communication). Rater "ann" always
+# submits first, so she is rater A in every pair.
+ANN = [
+    {1: 3, 2: 3, 3: 2, 4: 4, 5: 3, 6: 2, 7: 3},
+    {1: 2, 2: 3, 3: 3, 4: 2, 5: 2, 6: 1, 7: 3},
+    {1: 4, 2: 4, 3: 3, 4: 3, 5: 4, 6: 3, 7: 4},
+    {1: 1, 2: 2, 3: 2, 4: 2, 5: 1, 6: 1, 7: 2},
+    {1: 3, 2: 2, 3: 3, 4: 3, 5: 3, 6: "not_reached", 7: 3},
+]
+BEN = [
+    {1: 3, 2: 2, 3: 2, 4: 3, 5: 3, 6: 2, 7: 3},
+    {1: 2, 2: 3, 3: 2, 4: 2, 5: 1, 6: 1, 7: 3},
+    {1: 3, 2: 4, 3: 3, 4: 4, 5: 4, 6: 3, 7: 4},
+    {1: 1, 2: 1, 3: 2, 4: 1, 5: 1, 6: 2, 7: 2},
+    {1: 3, 2: 2, 3: 1, 4: 3, 5: 3, 6: 1, 7: 3},
+]
+
+
+def _level(value) -> int:
+    return 1 if value == "not_reached" else value
+
+
+@pytest.fixture
+def panel():
+    ann, ben = interviewer(username="ann"), interviewer(username="ben")
+    case = CaseStudyFactory()
+    for ann_levels, ben_levels in zip(ANN, BEN, strict=True):
+        session = submitted_session(case_study=case, graders_required=2)
+        graded(session, ann, ann_levels)
+        graded(session, ben, ben_levels)
+    # Noise that must not count towards agreement: a session whose third grade is a draft,
+    # and a single-graded one (which still counts in ann's mean and distribution).
+    pending = submitted_session(case_study=case, graders_required=3)
+    graded(pending, ann, dict.fromkeys(range(1, 8), 4))
+    graded(pending, ben, dict.fromkeys(range(1, 8), 1))
+    graded(pending, interviewer(), THREES, submit=False)
+    single = submitted_session(case_study=case)
+    graded(single, ann, dict.fromkeys(range(1, 8), 4))
+    return case, ann, ben
+
+
+def test_calibration_kappa_per_step_matches_scikit_learn(panel):
+    case, _, _ = panel
+    report = calibration_report(case_study=case)
+    assert report.sessions == 5
+    rows = {row.number: row for row in report.steps}
+    for step in range(1, 8):
+        a = [_level(levels[step]) for levels in ANN]
+        b = [_level(levels[step]) for levels in BEN]
+        expected = cohen_kappa_score(a, b, weights="quadratic", labels=[1, 2, 3, 4])
+        assert rows[step].agreement.pairs == 5
+        assert rows[step].agreement.kappa == pytest.approx(expected, abs=1e-12), step
+        assert rows[step].agreement.exact == pytest.approx(
+            sum(x == y for x, y in zip(a, b, strict=True)) / 5)
+        assert rows[step].agreement.adjacent == pytest.approx(
+            sum(abs(x - y) <= 1 for x, y in zip(a, b, strict=True)) / 5)
+    # Communication: identical levels throughout, kappa 1.
+    assert rows[7].agreement.kappa == pytest.approx(1.0)
+    # Step 3 by hand: ann 2,3,3,2,3 against ben 2,2,3,2,1. With weights (i - j)^2, the
+    # observed disagreement is (0 + 1 + 0 + 0 + 4) / 5 = 1 and the chance one from the
+    # marginals is (2 + 2 + 12 + 9) / 25 = 1: kappa 0, though 3 of 5 pairs agree exactly.
+    assert rows[3].agreement.kappa == pytest.approx(0.0, abs=1e-12)
+    assert rows[3].agreement.exact == pytest.approx(0.6)
+    pooled_a = [_level(levels[s]) for levels in ANN for s in range(1, 7)]
+    pooled_b = [_level(levels[s]) for levels in BEN for s in range(1, 7)]
+    assert report.overall.kappa == pytest.approx(
+        cohen_kappa_score(pooled_a, pooled_b, weights="quadratic"))
+
+
+def test_calibration_reports_leniency_against_the_panel(panel):
+    case, ann, ben = panel
+    report = calibration_report(case_study=case)
+    raters = {row.username: row for row in report.raters}
+    diffs = [_level(a[s]) - _level(b[s]) for a, b in zip(ANN, BEN, strict=True)
+             for s in range(1, 7)]
+    assert raters["ann"].offset == pytest.approx(sum(diffs) / len(diffs))
+    assert raters["ben"].offset == pytest.approx(-sum(diffs) / len(diffs))
+    assert raters["ann"].offset == pytest.approx(7 / 30)  # 7 levels more over 30 pairs
+    assert raters["ann"].leniency == "more lenient than the panel"
+    assert raters["ben"].leniency == "stricter than the panel"
+    # Means and distributions count every submitted grade: ann's 7 (5 paired, the pending
+    # session's and the single-graded one), ben's 6.
+    assert (raters["ann"].grades, raters["ben"].grades) == (7, 6)
+    ann_levels = [_level(lv[s]) for lv in ANN for s in range(1, 7)] + [4] * 12
+    assert raters["ann"].mean == pytest.approx(sum(ann_levels) / len(ann_levels))
+    assert raters["ann"].distribution.counts["not_reached"] == 1
+    assert raters["ann"].distribution.total == 42
+    assert report.panel_distribution.total == 42 + 36
+    # The pending session's 4-against-1 spread is not listed; real two-level gaps are.
+    assert all(item.spread >= 2 for item in report.disagreements)
+    assert {(d.step_number, d.levels[0][1], d.levels[1][1]) for d in report.disagreements} == {
+        (3, 3, 1)}
+    assert 'class="chart-bar' in report.kappa_chart and "ann" in report.leniency_chart
+
+
+def test_calibration_is_empty_without_double_scoring():
+    session = submitted_session()
+    graded(session, interviewer(), THREES)
+    report = calibration_report()
+    assert report.sessions == 0 and report.overall.kappa is None
+    assert all(row.agreement.pairs == 0 for row in report.steps)
+    assert InterviewSession.objects.count() == 1

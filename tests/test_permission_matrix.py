@@ -1,0 +1,459 @@
+"""The permission matrix: every URL of the site, tried with GET and (for writes) POST by each
+role, against the expected status in one table. The same table is ``docs/permissions.md``:
+
+    .venv/bin/python -m tests.test_permission_matrix   # rewrite the document
+
+A test fails when the document and the table differ, and another when a URL pattern has no
+row, so a new URL cannot be added without deciding who may use it.
+
+Roles: ``anonymous``; ``owner``, the candidate whose sessions and submission are used;
+``other``, another candidate; ``interviewer``, an interviewer who grades the owner's sessions
+(a draft on one, a submitted grade on another); ``admin``, a member of the Admins group.
+Every cell runs in its own savepoint that is rolled back, so a successful write in one cell
+never changes the state another cell sees.
+
+Expected statuses: a number, or ``302 login`` (to the log-in page), ``302 admin login`` (to
+the admin's log-in page), ``302`` (any other redirect: the action's result).
+"""
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROLES = ("anonymous", "owner", "other", "interviewer", "admin")
+ROLE_HEADINGS = ("anonymous", "candidate (owner)", "another candidate", "interviewer",
+                 "admin")
+DOC = Path(__file__).resolve().parents[1] / "docs" / "permissions.md"
+SLUG = "food-delivery-time"
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # URL name, with its namespace
+    method: str
+    expect: tuple[str, str, str, str, str]  # per role, in ROLES order
+    target: str  # what the URL points at, in words (for the document)
+
+
+def row(name: str, method: str, expect: str, target: str = "") -> Row:
+    values = tuple(expect.split(" | "))
+    assert len(values) == len(ROLES), (name, method, values)
+    return Row(name, method, values, target)  # type: ignore[arg-type]
+
+
+LOGIN = "302 login"
+ALL_405 = "405 | 405 | 405 | 405 | 405"
+
+TABLE: list[Row] = [
+    # --- site (mlsd_site/urls.py) ---------------------------------------------------------
+    row("home", "GET", "200 | 200 | 200 | 200 | 200", "the catalogue"),
+    row("signup", "GET", "200 | 302 | 302 | 302 | 302", "sign-up form"),
+    row("signup", "POST", "200 | 302 | 302 | 302 | 302", "an empty form: errors for anonymous"),
+    row("login", "GET", "200 | 302 | 302 | 302 | 302", "log-in form"),
+    row("login", "POST", "200 | 302 | 302 | 302 | 302", "wrong password: errors for anonymous"),
+    row("logout", "GET", ALL_405, "POST only"),
+    row("logout", "POST", "302 | 302 | 302 | 302 | 302", "log out"),
+    row("healthz", "GET", "200 | 200 | 200 | 200 | 200", "liveness"),
+    row("admin:index", "GET",
+        "302 admin login | 302 admin login | 302 admin login | 302 admin login | 200",
+        "Django admin (staff only)"),
+    row("admin:login", "GET", "200 | 200 | 200 | 200 | 302", "admin log-in"),
+    row("admin:interviews_grade_changelist", "GET",
+        "302 admin login | 302 admin login | 302 admin login | 302 admin login | 200",
+        "grades in the admin, read-only"),
+    row("admin:interviews_interviewsession_changelist", "GET",
+        "302 admin login | 302 admin login | 302 admin login | 302 admin login | 200",
+        "sessions in the admin, read-only"),
+    # --- interviews: catalogue and sessions -----------------------------------------------
+    row("interviews:case_study", "GET", "200 | 200 | 200 | 200 | 200", "a published case study"),
+    row("interviews:session_start", "GET", ALL_405, "POST only"),
+    row("interviews:session_start", "POST", f"{LOGIN} | 302 | 302 | 403 | 403",
+        "start an interview (candidates only)"),
+    row("interviews:session_list", "GET", f"{LOGIN} | 200 | 200 | 200 | 200",
+        "one's own sessions"),
+    row("interviews:session", "GET", f"{LOGIN} | 200 | 404 | 404 | 404",
+        "the owner's running session"),
+    row("interviews:answer_save", "GET", ALL_405, "POST only"),
+    row("interviews:answer_save", "POST", f"{LOGIN} | 200 | 404 | 404 | 404",
+        "autosave: nobody but the candidate edits answers"),
+    row("interviews:answer_preview", "GET", ALL_405, "POST only"),
+    row("interviews:answer_preview", "POST", f"{LOGIN} | 200 | 404 | 404 | 404",
+        "the Markdown preview of the editor's text"),
+    row("interviews:session_focus", "GET", ALL_405, "POST only"),
+    row("interviews:session_focus", "POST", f"{LOGIN} | 200 | 404 | 404 | 404", "heartbeat"),
+    row("interviews:question_ask", "GET", ALL_405, "POST only"),
+    row("interviews:question_ask", "POST", f"{LOGIN} | 302 | 404 | 404 | 404",
+        "ask a clarifying question"),
+    row("interviews:session_submit", "GET", ALL_405, "POST only"),
+    row("interviews:session_submit", "POST", f"{LOGIN} | 302 | 404 | 404 | 404",
+        "submit early"),
+    row("interviews:session_review", "GET", f"{LOGIN} | 200 | 404 | 404 | 404",
+        "review with the released feedback"),
+    # --- interviews: scorecards (interviews/scorecards/urls.py) ----------------------------
+    row("scorecards:queue", "GET", f"{LOGIN} | 403 | 403 | 200 | 200", "the queue"),
+    row("scorecards:calibration", "GET", f"{LOGIN} | 403 | 403 | 200 | 200",
+        "agreement between interviewers"),
+    row("scorecards:session", "GET", f"{LOGIN} | 404 | 404 | 200 | 200",
+        "the scorecard page of a session being graded"),
+    row("scorecards:replay", "GET", f"{LOGIN} | 404 | 404 | 200 | 200",
+        "the session on a timeline"),
+    row("scorecards:claim", "GET", ALL_405, "POST only"),
+    row("scorecards:claim", "POST", f"{LOGIN} | 404 | 404 | 302 | 302",
+        "claim an unclaimed session"),
+    row("scorecards:unclaim", "GET", ALL_405, "POST only"),
+    row("scorecards:unclaim", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "give one's own draft back"),
+    row("scorecards:assign", "GET", ALL_405, "POST only"),
+    row("scorecards:assign", "POST", f"{LOGIN} | 404 | 404 | 403 | 302",
+        "assign a grader (admins only)"),
+    row("scorecards:unassign", "GET", ALL_405, "POST only"),
+    row("scorecards:unassign", "POST", f"{LOGIN} | 404 | 404 | 403 | 302",
+        "take a draft slot back (admins only)"),
+    row("scorecards:graders_required", "GET", ALL_405, "POST only"),
+    row("scorecards:graders_required", "POST", f"{LOGIN} | 404 | 404 | 403 | 302",
+        "ask for two graders (admins only)"),
+    row("scorecards:release", "GET", ALL_405, "POST only"),
+    row("scorecards:release", "POST", f"{LOGIN} | 404 | 404 | 302 | 302",
+        "release feedback (its graders, admins)"),
+    row("scorecards:grade_save", "GET", ALL_405, "POST only"),
+    row("scorecards:grade_save", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "autosave one's own draft"),
+    row("scorecards:grade_submit", "GET", ALL_405, "POST only"),
+    row("scorecards:grade_submit", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "submit one's own grade"),
+    row("scorecards:evidence_add", "GET", ALL_405, "POST only"),
+    row("scorecards:evidence_add", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "quote the answer in one's own draft"),
+    row("scorecards:evidence_remove", "GET", ALL_405, "POST only"),
+    row("scorecards:evidence_remove", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "remove a quote from one's own draft"),
+    row("legacy_grading", "GET", "301 | 301 | 301 | 301 | 301",
+        "an old /grading/... address: moved to /scorecards/..."),
+    row("legacy_grading", "POST", "308 | 308 | 308 | 308 | 308",
+        "an old /grading/... form: 308 keeps the method; the new URL checks who may"),
+    # --- grading: model submissions (grading/urls.py) --------------------------------------
+    row("grading:training_file", "GET", f"{LOGIN} | 200 | 200 | 200 | 200",
+        "training data download"),
+    row("grading:validator", "GET", f"{LOGIN} | 200 | 200 | 200 | 200", "validator download"),
+    row("grading:submit", "GET", f"{LOGIN} | 200 | 200 | 404 | 404", "upload page"),
+    row("grading:submit", "POST", f"{LOGIN} | 422 | 422 | 404 | 404",
+        "an upload without a file: refused"),
+    row("grading:leaderboard", "GET", f"{LOGIN} | 200 | 200 | 200 | 200",
+        "leaderboard of a round that is not public"),
+    row("grading:standings", "GET", f"{LOGIN} | 404 | 404 | 200 | 200",
+        "model rank beside released verdicts (interviewers only)"),
+    row("grading:submission", "GET", f"{LOGIN} | 200 | 404 | 200 | 200",
+        "the owner's submission"),
+    row("grading:submission_status", "GET", f"{LOGIN} | 200 | 404 | 200 | 200",
+        "its live status"),
+    row("grading:submission_pin", "GET", f"{LOGIN} | 405 | 405 | 405 | 405",
+        "POST only (log-in checked first)"),
+    row("grading:submission_pin", "POST", f"{LOGIN} | 409 | 404 | 404 | 404",
+        "pin (the owner only; 409: not scored yet)"),
+]
+
+
+# --- the URLconf ------------------------------------------------------------------------------
+
+
+def url_patterns() -> dict[str, str]:
+    """Every named URL of the site (admin ones included) -> its route, e.g.
+    ``{"interviews:session": "/sessions/<int:session_id>/"}``."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: dict[str, str] = {}
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, route, inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                found.setdefault(namespace + pattern.name, "/" + route.lstrip("^"))
+            elif isinstance(pattern, URLPattern):
+                found.setdefault(f"{namespace}<unnamed {route}>", "/" + route)
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def render_markdown() -> str:
+    """docs/permissions.md, from TABLE and the URLconf."""
+    routes = url_patterns()
+    lines = [
+        "# Permissions",
+        "",
+        "Who may do what, URL by URL. **Generated** from the table in",
+        "`tests/test_permission_matrix.py`, which requests every cell and fails",
+        "when the site answers otherwise, when this file differs from the table, or when a",
+        "URL pattern has no row. To change it, edit the table and run",
+        "`.venv/bin/python -m tests.test_permission_matrix`.",
+        "",
+        "Roles: *candidate (owner)* owns the sessions and the submission the URLs point at;",
+        "*another candidate* is any other candidate; *interviewer* grades the owner's",
+        "sessions (one draft grade, one submitted); *admin* is in the Admins group. The",
+        "Django admin is listed by its entry points; its other pages need staff status and",
+        "the model permissions of `mlsd_site/roles.py`.",
+        "",
+        "Statuses: `302 login` is a redirect to the log-in page; `302` is the action's own",
+        "redirect; `404` means the object is not shown to that user at all (never a 403 that",
+        "would confirm it exists); `403` is a page or action the role may not use. Every",
+        "POST also needs the CSRF token: without it, the same cells answer 403 (tested).",
+        "",
+        f"| URL | name | method | {' | '.join(ROLE_HEADINGS)} | what |",
+        f"| --- | --- | --- | {' | '.join('---' for _ in ROLES)} | --- |",
+    ]
+    for item in TABLE:
+        route = routes.get(item.name, "?")
+        cells = " | ".join(f"`{value}`" for value in item.expect)
+        lines.append(f"| `{route}` | `{item.name}` | {item.method} | {cells} | {item.target} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- the world the requests run against -------------------------------------------------------
+
+
+@dataclass
+class World:
+    users: dict[str, object]
+    case_slug: str
+    active: object  # the owner's running session
+    unclaimed: object  # submitted, nobody grades it yet
+    draft: object  # the interviewer holds a draft grade (with a quote)
+    done: object  # the interviewer submitted; not released
+    released: object  # graded and released
+    quote_id: int
+    submission_uuid: str
+
+
+def build_world(tiny_dataset) -> World:
+    from grading.models import Submission
+    from interviews.models import CaseStudy
+    from interviews.scorecards import services
+    from interviews.tests.factories import (
+        admin_user,
+        candidate,
+        graded,
+        interviewer,
+        released,
+        start_session,
+        submitted_session,
+    )
+
+    dataset, _ = tiny_dataset(SLUG)
+    case = CaseStudy.objects.get(slug="ad-click-prediction")
+    owner = candidate(username="owner")
+    users = {"anonymous": None, "owner": owner, "other": candidate(username="other"),
+             "interviewer": interviewer(username="grader"), "admin": admin_user(username="boss")}
+    grader = users["interviewer"]
+    # The running session is of another case study: starting one of the same case study
+    # would return it.
+    active = start_session(candidate_user=owner,
+                           case_study=CaseStudy.objects.get(slug="feed-ranking"))
+    unclaimed = submitted_session(candidate_user=owner, case_study=case)
+    draft = submitted_session(candidate_user=owner, case_study=case)
+    graded(draft, grader, {1: 3}, submit=False)
+    quote = services.evidence_add(grade=draft.grades.get(), step_number=2,
+                                  text="normalized entropy")
+    done = submitted_session(candidate_user=owner, case_study=case)
+    graded(done, grader, dict.fromkeys(range(1, 8), 3))
+    done_released = submitted_session(candidate_user=owner, case_study=case)
+    graded(done_released, grader, dict.fromkeys(range(1, 8), 3))
+    released(done_released)
+    submission = Submission.objects.create(
+        uuid=uuid.uuid4(), case_study=dataset.case_study, candidate=owner,
+        artifact="artifacts/m.bin", original_filename="model.onnx")
+    return World(users=users, case_slug=SLUG, active=active, unclaimed=unclaimed, draft=draft,
+                 done=done, released=done_released, quote_id=quote.pk,
+                 submission_uuid=str(submission.uuid))
+
+
+def grade_form(levels: dict | None = None) -> dict:
+    data = {"revision": "1"}
+    for step in range(1, 8):
+        data[f"step-{step}-level"] = str((levels or {}).get(step, ""))
+        data[f"step-{step}-comment"] = ""
+    return data
+
+
+def request_for(name: str, world: World) -> tuple[dict, dict]:
+    """URL kwargs and POST data for a row."""
+    grader_id = world.users["interviewer"].pk
+    targets = {
+        "interviews:case_study": ({"slug": world.case_slug}, {}),
+        "interviews:session_start": ({"slug": world.case_slug}, {}),
+        "interviews:session": ({"session_id": world.active.pk}, {}),
+        "interviews:answer_save": ({"session_id": world.active.pk, "step": 1},
+                                   {"text": "An answer.", "base_version": "0"}),
+        "interviews:answer_preview": ({"session_id": world.active.pk},
+                                      {"text": "An **answer**."}),
+        "interviews:session_focus": ({"session_id": world.active.pk}, {"step": "1"}),
+        "interviews:question_ask": ({"session_id": world.active.pk},
+                                    {"text": "Is latency a hard limit?"}),
+        "interviews:session_submit": ({"session_id": world.active.pk}, {}),
+        "interviews:session_review": ({"session_id": world.released.pk}, {}),
+        "scorecards:session": ({"session_id": world.draft.pk}, {}),
+        "scorecards:replay": ({"session_id": world.draft.pk}, {}),
+        "scorecards:claim": ({"session_id": world.unclaimed.pk}, {}),
+        "scorecards:unclaim": ({"session_id": world.draft.pk}, {}),
+        "scorecards:assign": ({"session_id": world.unclaimed.pk},
+                                      {"grader": str(grader_id)}),
+        "scorecards:unassign": ({"session_id": world.draft.pk,
+                                         "grader_id": grader_id}, {}),
+        "scorecards:graders_required": ({"session_id": world.unclaimed.pk},
+                                                {"count": "2"}),
+        "scorecards:release": ({"session_id": world.done.pk}, {}),
+        "scorecards:grade_save": ({"session_id": world.draft.pk}, grade_form({1: 4})),
+        "scorecards:grade_submit": ({"session_id": world.draft.pk},
+                                    grade_form(dict.fromkeys(range(1, 8), 3))),
+        "scorecards:evidence_add": ({"session_id": world.draft.pk},
+                                          {"step": "2", "quote": "log loss"}),
+        "scorecards:evidence_remove": ({"session_id": world.draft.pk,
+                                              "quote_id": world.quote_id}, {}),
+        "legacy_grading": ({"rest": f"sessions/{world.draft.pk}/"}, {}),
+        "grading:training_file": ({"slug": world.case_slug, "name": "train.csv"}, {}),
+        "grading:validator": ({"slug": world.case_slug}, {}),
+        "grading:submit": ({"slug": world.case_slug}, {"note": "no file"}),
+        "grading:leaderboard": ({"slug": world.case_slug}, {}),
+        "grading:standings": ({"slug": world.case_slug}, {}),
+        "grading:submission": ({"submission_uuid": world.submission_uuid}, {}),
+        "grading:submission_status": ({"submission_uuid": world.submission_uuid}, {}),
+        "grading:submission_pin": ({"submission_uuid": world.submission_uuid}, {}),
+        "signup": ({}, {}),
+        "login": ({}, {"username": "owner", "password": "wrong password"}),
+    }
+    return targets.get(name, ({}, {}))
+
+
+def check(response, expected: str) -> bool:
+    status, _, kind = expected.partition(" ")
+    if response.status_code != int(status):
+        return False
+    location = response.headers.get("Location", "")
+    if kind == "login":
+        return location.startswith("/accounts/login/")
+    if kind == "admin login":
+        return location.startswith("/admin/login/")
+    if status == "302":
+        return not location.startswith(("/accounts/login/", "/admin/login/"))
+    return True
+
+
+def describe(response) -> str:
+    location = response.headers.get("Location", "")
+    return f"{response.status_code}{' -> ' + location if location else ''}"
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+pytestmark = pytest.mark.django_db
+
+
+def urls_without_a_row() -> list[str]:
+    """Named URLs of the URLconf (outside the Django admin) that TABLE does not cover."""
+    covered = {item.name for item in TABLE}
+    return sorted(name for name in url_patterns()
+                  if not name.startswith("admin:") and name not in covered)
+
+
+def test_every_url_pattern_has_a_row():
+    covered = {item.name for item in TABLE}
+    missing = urls_without_a_row()
+    assert missing == [], f"add these URLs to the permission matrix: {missing}"
+    assert any(name.startswith("admin:") for name in covered)
+    unknown = sorted(covered - set(url_patterns()))
+    assert unknown == [], f"rows for URLs that do not exist: {unknown}"
+    # Every URL is tried with GET.
+    assert {item.name for item in TABLE if item.method == "GET"} == covered
+
+
+def test_a_new_url_without_a_row_is_caught(settings):
+    import sys
+    import types
+
+    from django.http import HttpResponse
+    from django.urls import include, path
+
+    before = set(urls_without_a_row())
+    urlconf = types.ModuleType("permission_matrix_extra_urls")
+    urlconf.urlpatterns = [
+        path("", include("mlsd_site.urls")),
+        path("reports/", lambda request: HttpResponse(), name="reports"),
+        path("raw/", lambda request: HttpResponse()),
+    ]
+    sys.modules[urlconf.__name__] = urlconf
+    try:
+        settings.ROOT_URLCONF = urlconf.__name__
+        assert set(urls_without_a_row()) - before == {"<unnamed raw/>", "reports"}
+    finally:
+        del sys.modules[urlconf.__name__]
+
+
+def test_the_document_is_the_table():
+    assert DOC.read_text(encoding="utf-8") == render_markdown(), (
+        "docs/permissions.md is out of date: run "
+        "`.venv/bin/python -m tests.test_permission_matrix`")
+
+
+def test_permission_matrix(client, catalogue, tiny_dataset):
+    from django.db import transaction
+    from django.test import Client
+    from django.urls import reverse
+
+    world = build_world(tiny_dataset)
+    wrong = []
+    for item in TABLE:
+        kwargs, data = request_for(item.name, world)
+        url = reverse(item.name, kwargs=kwargs)
+        for role, expected in zip(ROLES, item.expect, strict=True):
+            with transaction.atomic():
+                browser = Client()
+                if world.users[role] is not None:
+                    browser.force_login(world.users[role])
+                response = browser.post(url, data) if item.method == "POST" else browser.get(url)
+                if not check(response, expected):
+                    wrong.append(f"{item.method} {url} as {role}: expected {expected}, "
+                                 f"got {describe(response)}")
+                transaction.set_rollback(True)
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_every_write_needs_the_csrf_token(catalogue, tiny_dataset):
+    """Each POST row, by the first role allowed to use it, without the CSRF token: 403."""
+    from django.db import transaction
+    from django.test import Client
+    from django.urls import reverse
+
+    world = build_world(tiny_dataset)
+    tried = 0
+    for item in (item for item in TABLE if item.method == "POST"):
+        kwargs, data = request_for(item.name, world)
+        url = reverse(item.name, kwargs=kwargs)
+        allowed = [(role, expected) for role, expected in zip(ROLES, item.expect, strict=True)
+                   if expected.split(" ")[0] not in ("403", "404", "405")
+                   and "login" not in expected]
+        assert allowed, f"nobody may POST to {item.name}?"
+        role, _ = allowed[0]
+        with transaction.atomic():
+            browser = Client(enforce_csrf_checks=True)
+            if world.users[role] is not None:
+                browser.force_login(world.users[role])
+            response = browser.post(url, data)
+            assert response.status_code == 403, f"{item.name} as {role}: {describe(response)}"
+            assert b"CSRF" in response.content
+            transaction.set_rollback(True)
+        tried += 1
+    assert tried == sum(1 for item in TABLE if item.method == "POST")
+
+
+if __name__ == "__main__":
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlsd_site.test_settings")
+    django.setup()
+    DOC.write_text(render_markdown(), encoding="utf-8")
+    print(f"wrote {DOC}")
