@@ -79,8 +79,9 @@ run: install ## Set up (migrate, catalogue, demo accounts) and serve the app wit
 	$(RUN_ENV) $(PY) manage.py demo_accounts
 	$(RUN_ENV) $(PY) scripts/devserver.py --host $(HOST) --port $(PORT)
 
-test: install ## Lint, then run the whole test suite
+test: install ## Lint, check the import contracts, then run the whole test suite
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install ## Benchmarks against their floors (needs PostgreSQL and Redis; BENCH_QUICK=1: ~2 min)
@@ -88,6 +89,7 @@ bench: install ## Benchmarks against their floors (needs PostgreSQL and Redis; B
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/ruff format --check .
 
 format: install

@@ -82,8 +82,10 @@ def child_pids(pid: int) -> list[int]:
 @pytest.fixture
 def celery_workers(transactional_db, settings, require_redis, tmp_path):
     """Start real Celery worker processes on Redis that share this test's database:
-    ``start(beat=False, concurrency=1, env=None) -> Popen`` (with ``.log_path``). Every
-    worker is killed, with its pool, afterwards.
+    ``start(queue="scoring", beat=False, concurrency=1, env=None) -> Popen`` (with
+    ``.log_path``), one process per queue as in production: ``queue`` is "default" (the
+    sweeps; ``beat=True`` only here) or "scoring". Every worker is killed, with its pool,
+    afterwards.
 
     Uploaded artifacts are shared through MEDIA_ROOT (the storage API); held-out data is
     not: each worker rebuilds it from generator version and seed and checks the fingerprint.
@@ -101,20 +103,28 @@ def celery_workers(transactional_db, settings, require_redis, tmp_path):
     broker = require_redis
     from redis import Redis
 
-    # A queue of this test run's own, so two suites sharing one Redis never take each
-    # other's tasks.
-    queue = f"mlsd-test-{os.getpid()}"
-    Redis.from_url(broker).delete(queue)
-    settings.CELERY_BROKER_URL = broker
+    # Queues of this test run's own, so two suites sharing one Redis never take each
+    # other's tasks; this process routes to them too (settings and the Celery app).
+    queues = {kind: f"mlsd-test-{os.getpid()}-{kind}" for kind in ("default", "scoring")}
+    Redis.from_url(broker).delete(*queues.values())
     from mlsd_site.celery import app
 
+    # Before the Django settings change: the app reads through to them.
+    saved = {key: app.conf[key] for key in ("broker_url", "task_default_queue", "task_routes")}
+    settings.CELERY_BROKER_URL = broker
+    settings.CELERY_TASK_DEFAULT_QUEUE = queues["default"]
+    settings.SCORING_QUEUE = queues["scoring"]
     app.conf.broker_url = broker
-    app.conf.task_default_queue = queue
+    app.conf.task_default_queue = queues["default"]
+    app.conf.task_routes = {"grading.score_submission": {"queue": queues["scoring"]}}
     app.conf.task_always_eager = False
+    reset_celery_routes(app)
     started: list[subprocess.Popen] = []
 
-    def start(*, beat: bool = False, concurrency: int = 1,
+    def start(*, queue: str = "scoring", beat: bool = False, concurrency: int = 1,
               env: dict[str, str] | None = None) -> subprocess.Popen:
+        # Beat sends the sweeps to the default queue: its worker is where it runs.
+        assert queue in queues and (queue == "default" or not beat), (queue, beat)
         number = len(started) + 1
         worker_env = {
             **os.environ,
@@ -122,17 +132,18 @@ def celery_workers(transactional_db, settings, require_redis, tmp_path):
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker,
             "CELERY_TASK_ALWAYS_EAGER": "0",
-            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "CELERY_TASK_DEFAULT_QUEUE": queues["default"],
+            "SCORING_QUEUE": queues["scoring"],
             "MLSD_VAR_DIR": str(tmp_path / f"var-{number}"),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "PRIVATE_DATA_ROOT": str(tmp_path / f"worker-private-{number}"),
             **(env or {}),
         }
-        log = tmp_path / f"worker-{number}.log"
+        log = tmp_path / f"worker-{number}-{queue}.log"
         command = [sys.executable, "-m", "celery", "-A", "mlsd_site", "worker",
-                   "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
-                   "--without-mingle", "--without-gossip",
-                   "-n", f"test{number}-{os.getpid()}@%h"]
+                   "-Q", queues[queue], "--loglevel=INFO", f"--concurrency={concurrency}",
+                   "--pool=prefork", "--without-mingle", "--without-gossip",
+                   "-n", f"test{number}-{queue}-{os.getpid()}@%h"]
         if beat:
             command += ["--beat", "--schedule", str(tmp_path / f"beat-{number}")]
         proc = subprocess.Popen(command, env=worker_env, stdout=log.open("w"),
@@ -153,14 +164,23 @@ def celery_workers(transactional_db, settings, require_redis, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        app.conf.update(saved)
         app.conf.task_always_eager = True
-        app.conf.task_default_queue = "celery"
+        reset_celery_routes(app)
+
+
+def reset_celery_routes(app) -> None:
+    """Make the Celery app route by its current ``task_routes`` and default queue: it caches
+    its routing table and router on first use."""
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
 
 
 @pytest.fixture
 def celery_worker_process(celery_workers):
-    """One real Celery worker process on Redis, sharing this test's database."""
-    return celery_workers()
+    """One real Celery worker process on the scoring queue (Redis), sharing this test's
+    database."""
+    return celery_workers(queue="scoring")
 
 
 @pytest.fixture

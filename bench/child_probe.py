@@ -1,10 +1,10 @@
-"""The sandbox child with a stopwatch: runs ``grading.engine.sandbox_child.main`` unchanged, in the
+"""The sandbox child with a stopwatch: runs ``grading.engine.sandbox.child.main`` unchanged, in the
 same locked-down process, and writes when each phase started and ended to ``probe.json`` in
 the job folder, for the scoring benchmark's breakdown.
 
 Only the instrumented scoring run uses it (``bench.scoring`` swaps the bootstrap that
-``grading.engine.sandbox`` gives the child); the timed runs use the real child untouched. Wall-clock
-times (``time.time``) so that they line up with the parent's.
+``grading.engine.sandbox.runner`` gives the child); the timed runs use the real child untouched.
+Wall-clock times (``time.time``) so that they line up with the parent's.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 BOOTSTRAP = (
     "import time; _t0 = time.time(); import sys; sys.path.insert(0, sys.argv[1]); "
-    "from bench.child_probe import main; from grading.engine.sandbox_child import exit_now; "
+    "from bench.child_probe import main; from grading.engine.sandbox.child import exit_now; "
     "exit_now(main(sys.argv[2:], _t0))"
 )
 PROBE_FILE = "probe.json"
@@ -39,8 +39,8 @@ def main(argv: list[str], started: float) -> int:
 
     import numpy as np
 
-    from grading.engine import sandbox_child
     from grading.engine.contract import InputContract
+    from grading.engine.sandbox import child as sandbox_child
 
     marks["numpy_imported"] = time.time()
     import onnxruntime as ort

@@ -28,14 +28,16 @@ def _digest(*parts: str) -> str:
 
 def model_path(slug: str, kind: str) -> Path:
     """The ONNX file of ``kind`` for ``slug``, training it first if the cache has none."""
-    from grading.datasets import GENERATOR_VERSIONS, dataset_spec
+    from grading.datasets import GENERATOR_VERSIONS, baseline_recipes, dataset_spec
     from grading.validator.examples import training_example
 
     spec = dataset_spec(slug)
     if kind == "example":
         source = training_example(spec, validator_name="validator.pyz")
     elif kind == "reasonable":
-        source = (ROOT / "grading" / "baselines.py").read_text()
+        # stale when the featurizer, the export or the case's recipe changes
+        package = sorted((ROOT / "grading" / "baselines").glob("*.py"))
+        source = "".join(p.read_text() for p in package) + repr(baseline_recipes(slug)[kind])
     else:
         raise ValueError(f"unknown model kind {kind!r}")
     key = _digest(slug, kind, str(GENERATOR_VERSIONS[slug]), source)
@@ -58,7 +60,7 @@ def model_path(slug: str, kind: str) -> Path:
         for name in ("train.csv", "train.parquet"):
             (directory / name).unlink(missing_ok=True)
     else:
-        from grading.baselines import fit_recipe
+        from grading.baselines.training import fit_recipe
 
         fit_recipe(built, "reasonable").export_onnx(path)
     return path

@@ -174,7 +174,7 @@ class Floor:
 
         data = path.read_bytes()
         plan = inspect_onnx_bytes(data, task.contract, ArtifactLimits())
-        options = ort.SessionOptions()  # as grading.engine.sandbox_child: one thread, no spinning
+        options = ort.SessionOptions()  # as grading.engine.sandbox.child: one thread, no spinning
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -190,7 +190,7 @@ class Floor:
     def run(self) -> tuple[float, float]:
         """(prediction seconds, primary-metric seconds)."""
         from grading.engine import metrics
-        from grading.engine.sandbox_child import _zipmap_to_array
+        from grading.engine.sandbox.child import _zipmap_to_array
 
         start = time.perf_counter()
         (value,) = self.session.run([self.output.name], self.feeds)
@@ -300,7 +300,8 @@ class Recorder:
 @contextlib.contextmanager
 def instrumented() -> Iterator[Recorder]:
     from bench import child_probe
-    from grading.engine import metrics, sandbox, scoring
+    from grading.engine import metrics, scoring
+    from grading.engine.sandbox import runner as sandbox  # the module whose names the run calls
     from grading.services import submissions as services
 
     recorder = Recorder()
@@ -666,7 +667,7 @@ def report(cases: dict[str, dict[str, Any]]) -> Results:
         f"Where the job's time goes ({largest} rows, example model), seconds (share)",
         ["phase", *slugs], phase_rows,
         note="One run with timers around each phase; the sandbox child is "
-             "`bench.child_probe`, which runs `grading.engine.sandbox_child.main` unchanged and "
+             "`bench.child_probe`, which runs `grading.engine.sandbox.child.main` unchanged and "
              "notes when each phase starts and ends.")
     results.details = {"sizes": SIZES, "models": MODELS, "repeats": REPEATS, "cases": cases}
     return results

@@ -100,5 +100,5 @@ class QuotaUsageAdmin(admin.ModelAdmin):
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
-    list_display = ["hostname", "seen_at", "started_at"]
-    readonly_fields = ["hostname", "seen_at", "started_at"]
+    list_display = ["hostname", "queues", "seen_at", "started_at"]
+    readonly_fields = ["hostname", "queues", "seen_at", "started_at"]

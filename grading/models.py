@@ -365,10 +365,13 @@ class LeaderboardRecord(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """The last time each Celery worker said it was alive (on start and from beat), so the
-    health page and the admins can tell a stuck queue from a dead worker."""
+    """The last time each Celery worker process said it was alive, and the queues it
+    consumes. Each worker writes its own row on start and then on a timer in its main
+    process (a scoring job in its pool does not hold it up), so the health page and the
+    admins can tell a stuck queue from a dead worker, and a queue nobody consumes."""
 
     hostname = models.CharField(max_length=255, unique=True)
+    queues = models.JSONField(default=list, blank=True)
     seen_at = models.DateTimeField()
     started_at = models.DateTimeField()
 

@@ -1,16 +1,22 @@
-"""Celery tasks for grading: thin wrappers that call services.
+"""Celery tasks for grading: thin wrappers that call services, and each worker's heartbeat.
 
 Scoring runs with late acknowledgement and requeue on worker loss (settings), so a worker
-killed mid-job gives the message back; ``submission_score`` makes redelivery safe.
+killed mid-job gives the message back; ``submission_score`` makes redelivery safe. It is
+routed to the scoring queue (``CELERY_TASK_ROUTES``); the sweep goes to the default queue.
 """
 
-import socket
+import logging
+import threading
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_ready, worker_shutdown
+from django.conf import settings
+from django.db import connection
 
 from grading.services.submissions import submission_score, submissions_requeue_stuck
 from grading.services.workers import worker_heartbeat_record
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="grading.score_submission", acks_late=True, reject_on_worker_lost=True,
@@ -24,12 +30,56 @@ def requeue_stuck_submissions_task() -> int:
     return len(submissions_requeue_stuck())
 
 
-@shared_task(name="grading.worker_heartbeat", ignore_result=True)
-def worker_heartbeat_task(hostname: str | None = None) -> None:
-    worker_heartbeat_record(hostname=hostname or socket.gethostname())
+# --- heartbeat ------------------------------------------------------------------------------
+# Each worker process records itself from a thread of its main process rather than from a
+# beat task: a task reaches only the one worker that takes it, and waits behind whatever
+# fills that worker's pool, while the main process stays free during a 15-minute scoring job.
+
+_stop_heartbeat = threading.Event()
+_heartbeat_thread: threading.Thread | None = None
+
+
+def _consumed_queues(consumer: object) -> list[str]:
+    task_consumer = getattr(consumer, "task_consumer", None)
+    if task_consumer is not None:
+        return [queue.name for queue in task_consumer.queues]
+    return list(consumer.app.amqp.queues.consume_from)
+
+
+def _beat(consumer: object, *, starting: bool) -> None:
+    try:
+        worker_heartbeat_record(hostname=consumer.hostname, queues=_consumed_queues(consumer),
+                                starting=starting)
+    except Exception:  # noqa: BLE001 - a database outage must not end the heartbeat
+        logger.warning("worker heartbeat not recorded", exc_info=True)
+    finally:
+        # No connection is held between beats, so a restarted database costs one beat and
+        # a pool process forked meanwhile inherits no socket in use.
+        connection.close()
+
+
+def _heartbeat_loop(consumer: object, interval: float) -> None:
+    _beat(consumer, starting=True)
+    while not _stop_heartbeat.wait(interval):
+        _beat(consumer, starting=False)
 
 
 @worker_ready.connect
-def _record_worker_start(sender: object = None, **kwargs: object) -> None:
-    hostname = getattr(sender, "hostname", None) or socket.gethostname()
-    worker_heartbeat_record(hostname=hostname, starting=True)
+def _start_worker_heartbeat(sender: object = None, **kwargs: object) -> None:
+    """``sender`` is the worker's consumer. Celery sends this again after a broker
+    reconnection; the thread already running carries on."""
+    global _heartbeat_thread
+    if _heartbeat_thread is not None and _heartbeat_thread.is_alive():
+        return
+    _stop_heartbeat.clear()
+    _heartbeat_thread = threading.Thread(
+        target=_heartbeat_loop, args=(sender, float(settings.WORKER_HEARTBEAT_SECONDS)),
+        name="mlsd-worker-heartbeat", daemon=True)
+    _heartbeat_thread.start()
+
+
+@worker_shutdown.connect
+def _stop_worker_heartbeat(sender: object = None, **kwargs: object) -> None:
+    _stop_heartbeat.set()
+    if _heartbeat_thread is not None:
+        _heartbeat_thread.join(timeout=5)

@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MLSD_VAR_DIR", BASE_DIR / "var"))
@@ -139,7 +140,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "mlsd_site.staticfiles.ModuleAwareStaticFilesStorage"
             if not DEBUG
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
@@ -214,7 +215,16 @@ else:
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Two queues, each consumed by its own worker process: "scoring" takes the model scoring jobs
+# (up to the hard time limit each); the default queue takes everything else (the interview
+# deadline sweep, the stuck-submission sweep). A worker started without -Q consumes both.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "default")
+SCORING_QUEUE = os.environ.get("SCORING_QUEUE", "scoring")
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in (CELERY_TASK_DEFAULT_QUEUE, SCORING_QUEUE)
+]
+CELERY_TASK_ROUTES = {"grading.score_submission": {"queue": SCORING_QUEUE}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -223,15 +233,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 840)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
-    "worker-heartbeat": {"task": "grading.worker_heartbeat", "schedule": 60.0},
     "requeue-stuck-submissions": {
         "task": "grading.requeue_stuck_submissions",
         "schedule": float(os.environ.get("SCORING_SWEEP_SECONDS", "60")),
     },
     # Submits interview sessions whose deadline (plus the save grace) has passed.
-    "interview-deadline-sweep": {"task": "interviews.submit_overdue_sessions", "schedule": 30.0},
+    "interview-deadline-sweep": {
+        "task": "interviews.submit_overdue_sessions",
+        "schedule": float(os.environ.get("INTERVIEW_SWEEP_SECONDS", "30")),
+    },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Each worker process records itself (hostname, queues) every WORKER_HEARTBEAT_SECONDS from
+# its main process, busy or not; /healthz lists a worker while its last record is younger
+# than WORKER_ALIVE_SECONDS.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30)
+WORKER_ALIVE_SECONDS = env_int("WORKER_ALIVE_SECONDS", 3 * WORKER_HEARTBEAT_SECONDS)
 
 # Scoring pipeline. A submission is tried at most SCORING_MAX_ATTEMPTS times (a worker lost
 # mid-job counts as an attempt); the sweep re-enqueues one queued for longer than

@@ -1,7 +1,8 @@
-"""Run the web server and a Celery worker (with beat) together; Ctrl-C stops both.
+"""Run the web server and two Celery workers together; Ctrl-C stops them all.
 
-Used by ``make run``. If either process exits, the other is stopped too, so a broken
-worker never hides behind a working web server.
+Used by ``make run``. One worker consumes the default queue (with beat: the interview deadline
+sweep and the stuck-submission sweep), the other the scoring queue. If any process exits, the
+others are stopped too, so a broken worker never hides behind a working web server.
 """
 
 import argparse
@@ -22,11 +23,22 @@ def main() -> int:
     args = parser.parse_args()
 
     python = sys.executable
+    # The queue names settings.py reads, with its defaults.
+    default_queue = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "default")
+    scoring_queue = os.environ.get("SCORING_QUEUE", "scoring")
+    var_dir = Path(os.environ.get("MLSD_VAR_DIR", ROOT / "var"))
+    # Two processes rather than one consuming both queues: a worker's pool slots serve any of
+    # its queues, so one process could have every slot taken by 15-minute scoring jobs while
+    # an interview deadline sweep waits. Gossip and mingle (the workers' chatter with each
+    # other through the broker) are off: nothing here uses them.
+    worker = [python, "-m", "celery", "-A", "mlsd_site", "worker", "--loglevel=INFO",
+              "--without-gossip", "--without-mingle"]
     commands = {
         "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"],
-        "worker": [python, "-m", "celery", "-A", "mlsd_site", "worker", "--beat",
-                   "--loglevel=INFO", "--concurrency=2",
-                   "--schedule", str(ROOT / "var" / "celerybeat-schedule")],
+        "worker-default": [*worker, "-Q", default_queue, "-n", "default@%h", "--concurrency=1",
+                           "--beat", "--schedule", str(var_dir / "celerybeat-schedule")],
+        "worker-scoring": [*worker, "-Q", scoring_queue, "-n", "scoring@%h",
+                           "--concurrency=2"],
     }
     processes = {
         name: subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), start_new_session=True)

@@ -24,8 +24,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grading import baselines as B  # noqa: E402
-from grading.datasets import CASE_SLUGS, DEFAULT_SEED, build_dataset  # noqa: E402
+from grading.baselines.training import (  # noqa: E402
+    design_choice_gain,
+    evaluate,
+    train_baselines,
+)
+from grading.datasets import CASE_SLUGS, DEFAULT_SEED, build_dataset, dataset_spec  # noqa: E402
+from grading.engine import metrics  # noqa: E402
 
 SECONDARY = {
     "binary": [
@@ -127,17 +132,19 @@ def main() -> None:
     rows, gains, secondary, slices = [], [], [], []
     for slug in slugs:
         b = kept.get(slug) or build_dataset(slug, seed=args.seed, size=args.baseline_size)
-        key = B.PRIMARY_METRIC[slug]
+        key = b.spec.primary_metric
         log(f"baselines {slug}")
-        models = B.train_baselines(b)
+        models = train_baselines(b)
         scores = {name: m.predict(b.heldout_features) for name, m in models.items()}
-        prim = {name: B.evaluate(b, s, [key])[key] for name, s in scores.items()}
+        prim = {name: evaluate(b, s, [key])[key] for name, s in scores.items()}
         if b.spec.task_type == "ranking" or b.heldout_groups is not None:
             rng = np.random.default_rng(0)
             rkey = key if b.spec.task_type == "ranking" else "ndcg_at_10"
             random_ref = np.mean(
                 [
-                    B.metric(rkey, b.heldout_labels, rng.random(b.n_heldout), b.heldout_groups)
+                    metrics.compute(
+                        rkey, b.heldout_labels, rng.random(b.n_heldout), b.heldout_groups
+                    )
                     for _ in range(5)
                 ]
             )
@@ -148,7 +155,7 @@ def main() -> None:
             kb = Path(models["reasonable"].export_onnx(Path(tmp) / "m.onnx")).stat().st_size / 1024
         fit_s = models["reasonable"].fit_seconds
         log(f"design choice {slug}")
-        gain = B.design_choice_gain(b, with_model=models["reasonable"])
+        gain = design_choice_gain(b, with_model=models["reasonable"])
         rows.append(
             (
                 slug,
@@ -170,18 +177,17 @@ def main() -> None:
             vals = {}
             for k in keys:
                 try:
-                    vals[k] = B.metric(k, b.heldout_labels, s, b.heldout_groups)
+                    vals[k] = metrics.compute(k, b.heldout_labels, s, b.heldout_groups)
                 except ValueError:
                     vals[k] = float("nan")
             secondary.append((slug, name, vals))
-        per_t = B.evaluate(b, scores["trivial"], [key], by_slice=True)
+        per_t = evaluate(b, scores["trivial"], [key], by_slice=True)
         slices.append((slug, key, per_t))
 
     print()
     print(
         f"### Baselines on the held-out split ({args.baseline_size} size, seed {args.seed}; "
-        "metrics from "
-        f"{B.metrics_source()})"
+        "metrics from grading.engine.metrics)"
     )
     print()
     print(
@@ -240,7 +246,7 @@ def main() -> None:
     print("### Secondary metrics (held-out)")
     for task in ("binary", "ranking", "regression"):
         block = [
-            (s, n, v) for s, n, v in secondary if B.PRIMARY_METRIC[s] and build_task(s) == task
+            (s, n, v) for s, n, v in secondary if dataset_spec(s).task_type == task
         ]
         if not block:
             continue
@@ -268,12 +274,6 @@ def drift_indicator(b, mask) -> str:
     col = COLD_ID[b.spec.case_slug]
     unseen = ~np.isin(feats[col].to_numpy()[mask], b.train[col].unique())
     return f"{unseen.mean():.1%} rows with unseen {col}"
-
-
-def build_task(slug: str) -> str:
-    from grading.datasets import dataset_spec
-
-    return dataset_spec(slug).task_type
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def run_config(compose_file: Path, *extra: str) -> subprocess.CompletedProcess:
 def test_compose_file_validates_with_every_service():
     assert run_config(COMPOSE, "-q").returncode == 0
     services = set(run_config(COMPOSE, "--services").stdout.split())
-    assert {"web", "worker", "beat", "postgres", "redis", "migrate"} <= services
+    assert {"web", "worker-default", "worker-scoring", "beat", "postgres", "redis",
+            "migrate"} <= services
 
 
 def test_compose_validation_catches_a_broken_file(tmp_path):
@@ -60,8 +61,22 @@ def service_blocks(text: str) -> dict[str, str]:
 
 def test_compose_services_that_serve_have_health_checks():
     blocks = service_blocks(COMPOSE.read_text())
-    for service in ("web", "worker", "postgres", "redis"):
+    for service in ("web", "worker-default", "worker-scoring", "postgres", "redis"):
         assert "healthcheck:" in blocks[service], service
+
+
+def test_compose_runs_one_worker_process_per_queue(settings):
+    """The default queue (the sweeps) has a worker of its own that scoring never occupies."""
+    blocks = service_blocks(COMPOSE.read_text())
+    consumed = {}
+    for service, block in blocks.items():
+        words = block.split()
+        if "worker" in words and "celery" in words:
+            assert words.count("-Q") == 1, service
+            consumed[service] = words[words.index("-Q") + 1]
+    assert consumed == {"worker-default": settings.CELERY_TASK_DEFAULT_QUEUE,
+                        "worker-scoring": settings.SCORING_QUEUE}
+    assert "worker" not in blocks["beat"].split()
 
 
 def test_dockerfile_is_multi_stage_and_runs_as_non_root():

@@ -1,5 +1,6 @@
 """`make run` from the repository: sets up, serves the home page, lets the demo candidate
-log in, starts a real Celery worker, stops on Ctrl-C, and works a second time.
+log in, starts two real Celery workers (one per queue), stops on Ctrl-C, and works a second
+time.
 
 It runs with the embedded defaults (SQLite and the filesystem broker) in a fresh data
 folder, exactly as a newcomer's first run does.
@@ -41,6 +42,12 @@ def start_make_run(var_dir: Path, port: int, log: Path) -> subprocess.Popen:
     )
 
 
+def workers_ready(log: Path) -> bool:
+    """Both worker processes of this run logged that they are ready, each on its queue."""
+    output = log.read_text()
+    return all(re.search(rf"{queue}@\S+ ready\.", output) for queue in ("default", "scoring"))
+
+
 def wait_for_worker(base: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -48,7 +55,9 @@ def wait_for_worker(base: str, proc: subprocess.Popen, log: Path, timeout: float
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
                 body = json.load(response)
-                if body.get("workers_alive", 0) >= 1:
+                per_queue = body.get("workers_per_queue", {})
+                if (per_queue.get("default", 0) >= 1 and per_queue.get("scoring", 0) >= 1
+                        and workers_ready(log)):
                     return body
         except OSError:
             pass
@@ -84,6 +93,8 @@ def test_make_run_serves_the_site_with_a_worker_and_runs_again(tmp_path):
         try:
             health = wait_for_worker(base, proc, log)
             assert health["database"] == "ok"
+            assert sorted(worker["queues"] for worker in health["workers"]) == [
+                ["default"], ["scoring"]]
             with urllib.request.urlopen(base + "/", timeout=5) as response:
                 assert response.status == 200
                 assert "Video Recommendation" in response.read().decode()

@@ -17,7 +17,6 @@ the admin's log-in page), ``302`` (any other redirect: the action's result).
 """
 
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,7 +230,7 @@ class World:
 
 
 def build_world(tiny_dataset) -> World:
-    from grading.models import Submission
+    from grading.tests.factories import SubmissionFactory
     from interviews.models import CaseStudy
     from interviews.scorecards import services
     from interviews.tests.factories import (
@@ -264,9 +263,7 @@ def build_world(tiny_dataset) -> World:
     done_released = submitted_session(candidate_user=owner, case_study=case)
     graded(done_released, grader, dict.fromkeys(range(1, 8), 3))
     released(done_released)
-    submission = Submission.objects.create(
-        uuid=uuid.uuid4(), case_study=dataset.case_study, candidate=owner,
-        artifact="artifacts/m.bin", original_filename="model.onnx")
+    submission = SubmissionFactory(case_study=dataset.case_study, candidate=owner)
     return World(users=users, case_slug=SLUG, active=active, unclaimed=unclaimed, draft=draft,
                  done=done, released=done_released, quote_id=quote.pk,
                  submission_uuid=str(submission.uuid))

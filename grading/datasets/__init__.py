@@ -9,11 +9,29 @@ Public API::
     built.train                 # downloadable training split (features, label, group, time)
     built.heldout_features      # the only thing a sandboxed model sees
     built.heldout_labels / heldout_groups / heldout_slices / heldout_public  # server-side
+    baseline_recipes("ad-click-prediction")  # {"trivial": BaselineRecipe, ...}, plain data
+
+Modules: ``spec.py`` (ColumnSpec, DatasetSpec, BuiltDataset, constants), ``sampling.py``
+(named random streams and vectorised draws), ``assemble.py`` (time split, held-out parts,
+public mask), ``files.py`` (fingerprint, data dictionary, training files), ``recipes.py``
+(what a baseline recipe is), one module per case study (its column spec, generator and
+baseline recipes) and ``registry.py`` (slug -> module).
 
 See docs/datasets.md for what each generator models and measured figures.
 """
 
-from .base import (
+from .recipes import BaselineRecipe, DesignChoice, Estimator
+from .registry import (
+    CASE_SLUGS,
+    GENERATOR_VERSIONS,
+    baseline_recipes,
+    build_dataset,
+    data_dictionary,
+    dataset_spec,
+    design_choice,
+    write_training_files,
+)
+from .spec import (
     DEFAULT_SEED,
     EPOCH,
     HELDOUT_DAYS,
@@ -25,14 +43,6 @@ from .base import (
     BuiltDataset,
     ColumnSpec,
     DatasetSpec,
-)
-from .registry import (
-    CASE_SLUGS,
-    GENERATOR_VERSIONS,
-    build_dataset,
-    data_dictionary,
-    dataset_spec,
-    write_training_files,
 )
 
 __all__ = [
@@ -53,4 +63,9 @@ __all__ = [
     "build_dataset",
     "data_dictionary",
     "write_training_files",
+    "BaselineRecipe",
+    "DesignChoice",
+    "Estimator",
+    "baseline_recipes",
+    "design_choice",
 ]

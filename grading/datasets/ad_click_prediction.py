@@ -22,28 +22,33 @@ Generative story
   advertiser crosses), so such a model beats one on context features alone.
 * Drift: verticals trend up/down over the 12 weeks, creatives fatigue and new
   ads launch (cold ids), so id statistics go stale week by week.
+* ``BASELINES`` and ``DESIGN_CHOICE`` (end of this module): the baseline recipes that
+  ``grading.baselines.training`` fits, and the choice the with/without pair measures.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import (
-    HELDOUT_DAYS,
-    TIME_COLUMN,
-    TRAIN_DAYS,
-    BuiltDataset,
-    ColumnSpec,
-    DatasetSpec,
-    assemble,
+from .assemble import assemble
+from .recipes import LOGISTIC_REGRESSION, BaselineRecipe, DesignChoice
+from .sampling import (
     calibrate_intercept,
-    check_size,
     day_uniform,
     make_rng,
     sample_available,
     sample_cdf,
     sigmoid,
     strings,
+)
+from .spec import (
+    HELDOUT_DAYS,
+    TIME_COLUMN,
+    TRAIN_DAYS,
+    BuiltDataset,
+    ColumnSpec,
+    DatasetSpec,
+    check_size,
     time_column_spec,
 )
 
@@ -286,3 +291,54 @@ def build(seed: int, size: str) -> BuiltDataset:
         "clicked": clicked[chrono],
     }
     return assemble(SPEC, seed, size, columns)
+
+
+# ---------------------------------------------------------------------------
+# baselines
+# ---------------------------------------------------------------------------
+_CONTEXT = (
+    ("onehot", "position"),
+    ("onehot", "hour"),
+    ("onehot", "device"),
+    ("onehot", "ad_category"),
+    ("rate", "user_past_clicks", "user_past_impressions"),
+    ("num", "user_past_impressions", "log1p"),
+)
+_IDS = (
+    ("te", ("ad_id",)),
+    ("te", ("advertiser_id",)),
+    ("te", ("user_id", "ad_category")),
+    ("te", ("user_id", "advertiser_id")),
+)
+BASELINES = (
+    BaselineRecipe(
+        name="trivial",
+        description="Constant: the training click rate for every impression.",
+        blocks=(("const",),),
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+    BaselineRecipe(
+        name="reasonable",
+        description="Logistic regression: one-hot position/hour/device/category, "
+        "smoothed user CTR, plus target-encoded ad_id, advertiser_id and "
+        "user x category / user x advertiser crosses.",
+        blocks=_CONTEXT + _IDS,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+    BaselineRecipe(
+        name="without_design_choice",
+        description="Same logistic regression without any id / id-cross features.",
+        blocks=_CONTEXT,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+)
+DESIGN_CHOICE = DesignChoice(
+    "target-encoded id features and id crosses "
+    "(ad, advertiser, user x category, user x advertiser)"
+)

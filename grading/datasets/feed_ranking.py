@@ -17,28 +17,33 @@ Generative story
 * Drift: the share of video posts grows from 12 % to 30 % over 12 weeks and
   viewers' appetite for video grows too, so a model trained on weeks 1-8 is
   increasingly stale on held-out weeks.
+* ``BASELINES`` and ``DESIGN_CHOICE`` (end of this module): the baseline recipes that
+  ``grading.baselines.training`` fits, and the choice the with/without pair measures.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import (
-    HELDOUT_DAYS,
-    TIME_COLUMN,
-    TRAIN_DAYS,
-    BuiltDataset,
-    ColumnSpec,
-    DatasetSpec,
-    assemble,
+from .assemble import assemble
+from .recipes import LOGISTIC_REGRESSION, BaselineRecipe, DesignChoice
+from .sampling import (
     calibrate_intercept,
-    check_size,
     day_uniform,
     make_rng,
     round32,
     sample_cdf,
     sigmoid,
     strings,
+)
+from .spec import (
+    HELDOUT_DAYS,
+    TIME_COLUMN,
+    TRAIN_DAYS,
+    BuiltDataset,
+    ColumnSpec,
+    DatasetSpec,
+    check_size,
     time_column_spec,
 )
 
@@ -262,3 +267,50 @@ def _row_search(
         e = slice(s, s + chunk)
         out[e] = np.minimum((edge_cdf[v[e]] < r[e][:, None]).sum(axis=1), N_CONN - 1)
     return out
+
+
+# ---------------------------------------------------------------------------
+# baselines
+# ---------------------------------------------------------------------------
+_CONTEXT = (
+    ("onehot", "activity_type"),
+    ("num", "connection_strength", "none"),
+    ("num", "post_age_hours", "log1p"),
+    ("num", "author_followers", "log1p"),
+    ("num", "post_reactions", "log1p"),
+    ("cyclic", "hour", 24),
+    ("onehot", "device"),
+)
+_AFFINITY = (
+    ("num", "viewer_author_affinity", "none"),
+    ("num", "viewer_author_affinity", "log1p"),
+)
+BASELINES = (
+    BaselineRecipe(
+        name="trivial",
+        description="Constant: the training click rate for every post.",
+        blocks=(("const",),),
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+    BaselineRecipe(
+        name="reasonable",
+        description="Logistic regression on activity type, connection strength, "
+        "log post age, "
+        "author/post popularity, hour, device and viewer-author affinity.",
+        blocks=_CONTEXT + _AFFINITY,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+    BaselineRecipe(
+        name="without_design_choice",
+        description="Same logistic regression without the viewer-author affinity feature.",
+        blocks=_CONTEXT,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+)
+DESIGN_CHOICE = DesignChoice("viewer-author affinity feature")

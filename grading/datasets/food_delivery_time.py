@@ -17,26 +17,37 @@ Generative story
 * Drive time is a function of the *distance* between store and customer, which a
   linear model cannot build from the four raw coordinates (and trees only
   approximate), so a haversine-distance feature pays off.
+* ``BASELINES`` and ``DESIGN_CHOICE`` (end of this module): the baseline recipes that
+  ``grading.baselines.training`` fits, and the choice the with/without pair measures.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import (
+from .assemble import assemble
+from .recipes import (
+    GRADIENT_BOOSTED_TREES,
+    LINEAR_REGRESSION,
+    RIDGE,
+    BaselineRecipe,
+    DesignChoice,
+)
+from .sampling import (
+    day_uniform,
+    make_rng,
+    round32,
+    sample_available,
+    sample_cdf,
+)
+from .spec import (
     HELDOUT_DAYS,
     TIME_COLUMN,
     TRAIN_DAYS,
     BuiltDataset,
     ColumnSpec,
     DatasetSpec,
-    assemble,
     check_size,
-    day_uniform,
-    make_rng,
-    round32,
-    sample_available,
-    sample_cdf,
     time_column_spec,
 )
 
@@ -223,3 +234,83 @@ def _haversine(lat1, lng1, lat2, lng2):
         + np.cos(lat1 * r) * np.cos(lat2 * r) * np.sin((lng2 - lng1) * r / 2) ** 2
     )
     return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
+
+
+# ---------------------------------------------------------------------------
+# baselines
+# ---------------------------------------------------------------------------
+_TREE_INPUTS = (  # for the trees: raw values (see rental_search_ranking)
+    ("num", "store_lat", "none"),
+    ("num", "store_lng", "none"),
+    ("num", "customer_lat", "none"),
+    ("num", "customer_lng", "none"),
+    ("num", "order_items", "none"),
+    ("num", "order_subtotal", "none"),
+    ("num", "hour", "none"),
+    ("num", "day_of_week", "none"),
+    ("num", "store_busy_orders", "none"),
+    ("num", "couriers_available", "none"),
+    ("te", ("store_id",)),
+)
+_HAVERSINE = (("haversine", ("store_lat", "store_lng", "customer_lat", "customer_lng")),)
+_LINEAR_INPUTS = (
+    ("num", "store_lat", "none"),
+    ("num", "store_lng", "none"),
+    ("num", "customer_lat", "none"),
+    ("num", "customer_lng", "none"),
+    ("num", "order_items", "none"),
+    ("num", "order_subtotal", "log1p"),
+    ("onehot", "hour"),
+    ("onehot", "day_of_week"),
+    ("num", "store_busy_orders", "none"),
+    ("num", "couriers_available", "none"),
+    ("te", ("store_id",)),
+)
+BASELINES = (
+    BaselineRecipe(
+        name="trivial",
+        description="Constant: the training mean delivery time.",
+        blocks=(("const",),),
+        estimator=LINEAR_REGRESSION,
+        target="continuous",
+        output="minutes",
+    ),
+    BaselineRecipe(
+        name="reasonable",
+        description="Gradient-boosted trees on raw coordinates, haversine distance, "
+        "order size, "
+        "hour, weekday, store busy-ness, couriers and target-encoded store_id.",
+        blocks=_TREE_INPUTS + _HAVERSINE,
+        estimator=GRADIENT_BOOSTED_TREES,
+        target="continuous",
+        output="minutes",
+    ),
+    BaselineRecipe(
+        name="without_design_choice",
+        description="Same gradient-boosted trees with raw coordinates only (no haversine).",
+        blocks=_TREE_INPUTS,
+        estimator=GRADIENT_BOOSTED_TREES,
+        target="continuous",
+        output="minutes",
+    ),
+    BaselineRecipe(
+        name="linear_with_haversine",
+        description="Ridge regression with haversine distance.",
+        blocks=_LINEAR_INPUTS + _HAVERSINE,
+        estimator=RIDGE,
+        target="continuous",
+        output="minutes",
+    ),
+    BaselineRecipe(
+        name="linear_without_haversine",
+        description="Ridge regression on raw coordinates only.",
+        blocks=_LINEAR_INPUTS,
+        estimator=RIDGE,
+        target="continuous",
+        output="minutes",
+    ),
+)
+DESIGN_CHOICE = DesignChoice(
+    "haversine distance feature (same gradient-boosted model)",
+    linear_pair=("linear_with_haversine", "linear_without_haversine"),
+)

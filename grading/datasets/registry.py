@@ -1,7 +1,9 @@
-"""Registry of case-study dataset generators (pure Python, no Django).
+"""Registry of the case studies: generators, column specs and baseline recipes (no Django).
 
 ``build_dataset(case_slug, seed=..., size=...)`` is deterministic in
-(case_slug, generator_version, seed, size); see ``base.py`` for conventions.
+(case_slug, generator_version, seed, size); see ``spec.py`` for conventions.
+``baseline_recipes(case_slug)`` and ``design_choice(case_slug)`` hand out the case's
+``BASELINES`` and ``DESIGN_CHOICE`` (plain data, see ``recipes.py``).
 """
 
 from __future__ import annotations
@@ -17,15 +19,10 @@ from . import (
     rental_search_ranking,
     video_recommendation,
 )
-from .base import (
-    DEFAULT_SEED,
-    SIZES,
-    BuiltDataset,
-    DatasetSpec,
-    check_size,
-    data_dictionary_for,
-)
-from .base import write_training_files as _write_training_files
+from .files import data_dictionary_for
+from .files import write_training_files as _write_training_files
+from .recipes import BaselineRecipe, DesignChoice, recipes_by_name
+from .spec import DEFAULT_SEED, SIZES, BuiltDataset, DatasetSpec, check_size
 
 _MODULES: dict[str, ModuleType] = {
     m.CASE_SLUG: m
@@ -48,6 +45,12 @@ CASE_SLUGS: tuple[str, ...] = (
 GENERATOR_VERSIONS: dict[str, int] = {slug: _MODULES[slug].GENERATOR_VERSION for slug in CASE_SLUGS}
 
 assert set(CASE_SLUGS) == set(_MODULES), "registry out of sync with generator modules"
+
+# checked once at import, so a recipe naming a missing recipe fails loudly and early
+_RECIPES: dict[str, dict[str, BaselineRecipe]] = {
+    slug: recipes_by_name(slug, module.BASELINES, module.DESIGN_CHOICE)
+    for slug, module in _MODULES.items()
+}
 
 
 def _module(case_slug: str) -> ModuleType:
@@ -86,6 +89,20 @@ def write_training_files(built: BuiltDataset, directory: str | Path) -> dict[str
     return _write_training_files(built, directory)
 
 
+def baseline_recipes(case_slug: str) -> dict[str, BaselineRecipe]:
+    """``{name: recipe}`` of the case's baselines, in the order its module declares them.
+
+    KeyError for an unknown case. The dict is a copy; the recipes are frozen.
+    """
+    _module(case_slug)
+    return dict(_RECIPES[case_slug])
+
+
+def design_choice(case_slug: str) -> DesignChoice:
+    """The modelling choice the case's data rewards (KeyError for an unknown case)."""
+    return _module(case_slug).DESIGN_CHOICE
+
+
 __all__ = [
     "CASE_SLUGS",
     "GENERATOR_VERSIONS",
@@ -95,4 +112,6 @@ __all__ = [
     "build_dataset",
     "data_dictionary",
     "write_training_files",
+    "baseline_recipes",
+    "design_choice",
 ]

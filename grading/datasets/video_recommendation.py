@@ -20,22 +20,18 @@ Generative story
   so a collaborative / ID-based model clearly wins.
 * Drift: genre popularity trends over the 12 weeks, videos decay with age and
   new uploads (cold video ids) keep arriving; 10 % of held-out users are new.
+* ``BASELINES`` and ``DESIGN_CHOICE`` (end of this module): the baseline recipes that
+  ``grading.baselines.training`` fits, and the choice the with/without pair measures.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import (
-    HELDOUT_DAYS,
-    TIME_COLUMN,
-    TRAIN_DAYS,
-    BuiltDataset,
-    ColumnSpec,
-    DatasetSpec,
-    assemble,
+from .assemble import assemble
+from .recipes import LOGISTIC_REGRESSION, BaselineRecipe, DesignChoice
+from .sampling import (
     calibrate_intercept,
-    check_size,
     day_uniform,
     dedupe_within_groups,
     make_rng,
@@ -43,6 +39,15 @@ from .base import (
     sample_cdf,
     sigmoid,
     strings,
+)
+from .spec import (
+    HELDOUT_DAYS,
+    TIME_COLUMN,
+    TRAIN_DAYS,
+    BuiltDataset,
+    ColumnSpec,
+    DatasetSpec,
+    check_size,
     time_column_spec,
 )
 
@@ -290,3 +295,46 @@ def build(seed: int, size: str) -> BuiltDataset:
         "watched": watched,
     }
     return assemble(SPEC, seed, size, columns)
+
+
+# ---------------------------------------------------------------------------
+# baselines
+# ---------------------------------------------------------------------------
+_METADATA = (
+    ("onehot", "genre"),
+    ("num", "duration_min", "log1p"),
+    ("num", "video_age_days", "log1p"),
+    ("num", "popularity_7d", "none"),
+)
+_IDS = (("te", ("user_id", "genre")), ("te", ("video_id",)), ("te", ("user_id",)))
+BASELINES = (
+    BaselineRecipe(
+        name="trivial",
+        description="Popularity only: logistic regression on popularity_7d "
+        "(ranks by 7-day views).",
+        blocks=(("num", "popularity_7d", "none"),),
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+    BaselineRecipe(
+        name="reasonable",
+        description="Logistic regression on metadata plus collaborative id features: "
+        "target-encoded user x genre, video_id and user_id.",
+        blocks=_METADATA + _IDS,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+    BaselineRecipe(
+        name="without_design_choice",
+        description="Metadata-only logistic regression (genre, duration, age, popularity).",
+        blocks=_METADATA,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+)
+DESIGN_CHOICE = DesignChoice(
+    "collaborative / id features (user x genre, video, user) vs metadata-only"
+)

@@ -5,6 +5,7 @@ round is open)."""
 from dataclasses import dataclass
 from datetime import UTC, date
 
+from django.conf import settings
 from django.db.models import (
     OuterRef,
     Subquery,
@@ -57,7 +58,7 @@ def submission_queue_status(*, submission: Submission) -> QueueStatus | None:
     ahead = Submission.objects.filter(status=Submission.Status.QUEUED,
                                       created_at__lt=submission.created_at).count()
     running = Submission.objects.filter(status=Submission.Status.RUNNING).count()
-    workers = max(len(workers_alive()), 1)
+    workers = max(len(workers_alive(queue=settings.SCORING_QUEUE)), 1)
     recent = list(Score.objects.order_by("-created_at").values_list(
         "scoring_seconds", flat=True)[:20])
     estimate = None

@@ -13,6 +13,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files import File
@@ -212,10 +213,13 @@ def submission_create(*, candidate: AbstractBaseUser, case_study: CaseStudy,
     return submission
 
 
-def submission_enqueue(*, submission_id: int) -> None:
-    from grading.tasks import score_submission_task
+SCORE_TASK = "grading.score_submission"
 
-    score_submission_task.delay(submission_id)
+
+def submission_enqueue(*, submission_id: int) -> None:
+    """Queue the scoring task. It is looked up by name in Celery's registry: tasks call
+    services, so services never import the tasks module (an import contract)."""
+    current_app.tasks[SCORE_TASK].delay(submission_id)
 
 
 def submission_fail(*, submission: Submission, error: ScoringError) -> None:

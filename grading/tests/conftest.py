@@ -47,23 +47,17 @@ def fake_report(*, case_study, public: float, private: float, half_width: float 
 @pytest.fixture
 def scored(tiny_dataset):
     """``scored(slug, user, public=..., private=...)`` stores a scored submission."""
-    import uuid
-
-    from django.core.files.base import ContentFile
-
-    from grading.models import Dataset, Submission
+    from grading.models import Dataset
     from grading.services.submissions import score_report_save
+    from grading.tests.factories import SubmissionFactory
 
     def make(slug, candidate, *, public, private, half_width=0.01, baseline_name="",
              latency_ms=5.0):
         dataset = Dataset.objects.filter(case_study__slug=slug, is_active=True).first()
         if dataset is None:
             dataset, _ = tiny_dataset(slug)
-        submission = Submission(uuid=uuid.uuid4(), case_study=dataset.case_study,
-                                candidate=candidate, baseline_name=baseline_name,
-                                original_filename="model.onnx", artifact_format="onnx")
-        submission.artifact.save("m.bin", ContentFile(b"onnx"), save=False)
-        submission.save()
+        submission = SubmissionFactory(case_study=dataset.case_study, candidate=candidate,
+                                       baseline_name=baseline_name, artifact_file=True)
         report = fake_report(case_study=dataset.case_study, public=public, private=private,
                              half_width=half_width, latency_ms=latency_ms)
         score_report_save(submission=submission, dataset=dataset, report=report)

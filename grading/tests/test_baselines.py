@@ -11,9 +11,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 
-from grading import baselines as B
-from grading.datasets import CASE_SLUGS, build_dataset
+from grading.baselines.featurizer import ContractFeaturizer
+from grading.baselines.onnx_export import export_onnx, onnx_feeds
+from grading.baselines.training import (
+    design_choice_gain,
+    evaluate,
+    fit_recipe,
+    train_baselines,
+)
+from grading.datasets import CASE_SLUGS, baseline_recipes, build_dataset
+from grading.engine import metrics
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -29,7 +38,7 @@ def built(slug, size="tiny"):
 
 def models(slug, size="tiny"):
     if (slug, size) not in _MODELS:
-        _MODELS[(slug, size)] = B.train_baselines(built(slug, size))
+        _MODELS[(slug, size)] = train_baselines(built(slug, size))
     return _MODELS[(slug, size)]
 
 
@@ -38,7 +47,7 @@ def run_onnx(path, spec, features):
     out = dict(
         zip(
             [o.name for o in sess.get_outputs()],
-            sess.run(None, B.onnx_feeds(spec, features)),
+            sess.run(None, onnx_feeds(spec, features)),
             strict=True,
         )
     )
@@ -69,7 +78,7 @@ def _toy():
 def test_target_encoding_is_out_of_fold_and_unseen_is_zero():
     frame, y = _toy()
     cols = (("uid", "int64"), ("cat", "string"), ("x", "float32"))
-    f = B.ContractFeaturizer(
+    f = ContractFeaturizer(
         columns=cols, blocks=(("te", ("cat",)), ("te", ("uid", "cat"))), standardize=False
     )
     oof = f.fit_transform(frame, y)
@@ -84,7 +93,7 @@ def test_target_encoding_is_out_of_fold_and_unseen_is_zero():
     one = pd.concat(
         [frame, pd.DataFrame({"uid": [777], "cat": ["a"], "x": [0.0]})], ignore_index=True
     )
-    enc = B.ContractFeaturizer(
+    enc = ContractFeaturizer(
         columns=cols, blocks=(("te", ("uid",)),), standardize=False
     ).fit_transform(one, np.r_[y, 1])
     assert enc[-1, 0] == 0.0
@@ -129,14 +138,14 @@ def test_train_baselines_shapes(slug):
 def test_onnx_export_matches_pipeline_and_platform_contract(tmp_path, slug):
     b = built(slug)
     for name, m in models(slug).items():
-        path = B.export_onnx(m.pipeline, b.spec, tmp_path / f"{name}.onnx")
+        path = export_onnx(m.pipeline, b.spec, tmp_path / f"{name}.onnx")
         scores, outputs = run_onnx(path, b.spec, b.heldout_features)
         expected = m.predict(b.heldout_features)
         err = np.abs(scores - expected)
         # linear models match to float32 precision; trees may flip a rare split on float32 rounding
         assert np.quantile(err, 0.99) < 1e-4, (name, err.max())
         assert err.max() < (
-            1e-4 if isinstance(m.pipeline.steps[-1][1], B.LogisticRegression) else 0.5
+            1e-4 if isinstance(m.pipeline.steps[-1][1], LogisticRegression) else 0.5
         )
         if b.spec.task_type == "ranking":
             assert list(outputs) == ["score"]
@@ -170,22 +179,29 @@ def test_request_sized_batches(tmp_path, slug):
     np.testing.assert_allclose(part, full[:k], rtol=1e-5, atol=1e-6)
 
 
-def test_metric_fallback_agrees_with_platform_metrics():
-    metrics = pytest.importorskip("grading.engine.metrics")
-    rng = np.random.default_rng(1)
-    y = (rng.random(3000) < 0.1).astype(int)
-    p = np.clip(0.1 + 0.2 * y + rng.normal(0, 0.1, 3000), 0.01, 0.99)
-    g = np.repeat(np.arange(100), 30)
-    for key in ("log_loss", "normalized_entropy", "roc_auc", "pr_auc"):
-        assert B._fallback_metric(key, y, p) == pytest.approx(metrics.compute(key, y, p), rel=1e-9)
-    for key in ("ndcg_at_10", "mrr"):
-        assert B._fallback_metric(key, y, p, g) == pytest.approx(
-            metrics.compute(key, y, p, groups=g), rel=1e-9
-        )
-    r = rng.normal(30, 5, 3000)
-    q = r + rng.normal(0, 1, 3000)
-    for key in ("rmse", "mae"):
-        assert B._fallback_metric(key, r, q) == pytest.approx(metrics.compute(key, r, q), rel=1e-9)
+@cases
+def test_evaluate_scores_with_the_platform_metrics(slug):
+    """Baseline figures are the numbers an upload with the same predictions would get."""
+    b = built(slug)
+    p = models(slug)["reasonable"].predict(b.heldout_features)
+    key = b.spec.primary_metric
+    got = evaluate(b, p, by_slice=True)
+    assert got[key] == metrics.compute(key, b.heldout_labels, p, b.heldout_groups)
+    week = b.heldout_slices == "week 2"
+    groups = None if b.heldout_groups is None else b.heldout_groups[week]
+    assert got[f"{key}[week 2]"] == metrics.compute(key, b.heldout_labels[week], p[week], groups)
+
+
+@cases
+def test_recipes_fit_with_their_declared_output(slug):
+    """Each case's recipes (beside its generator) fit into a model whose output kind and
+    description come from the recipe."""
+    b = built(slug)
+    recipe = baseline_recipes(slug)["without_design_choice"]
+    model = fit_recipe(b, "without_design_choice")
+    assert model.output_kind == recipe.output and model.description == recipe.description
+    assert model.pipeline.named_steps["features"].blocks == recipe.blocks
+    assert type(model.pipeline.named_steps["model"]).__name__ == recipe.estimator.class_name
 
 
 # --- design choices on default data (slow) ------------------------------------------
@@ -194,14 +210,14 @@ def test_metric_fallback_agrees_with_platform_metrics():
 def test_design_choice_gain_has_the_right_sign(slug):
     b = built(slug, "default")
     reasonable = models(slug, "default")["reasonable"]
-    gain = B.design_choice_gain(b, with_model=reasonable)
-    assert gain["case"] == slug and gain["metric"] == B.PRIMARY_METRIC[slug]
+    gain = design_choice_gain(b, with_model=reasonable)
+    assert gain["case"] == slug and gain["metric"] == b.spec.primary_metric
     assert gain["gain"] > 0, gain
     if slug == "food-delivery-time":
         assert gain["linear_gain"] > 1.0, gain  # haversine matters a lot for a linear model
     # the reasonable baseline beats the trivial one on the primary metric
-    key = B.PRIMARY_METRIC[slug]
-    trivial = B.evaluate(b, models(slug, "default")["trivial"].predict(b.heldout_features), [key])[
+    key = b.spec.primary_metric
+    trivial = evaluate(b, models(slug, "default")["trivial"].predict(b.heldout_features), [key])[
         key
     ]
     better = gain["with"] > trivial if gain["higher_is_better"] else gain["with"] < trivial
@@ -211,10 +227,10 @@ def test_design_choice_gain_has_the_right_sign(slug):
 @pytest.mark.slow
 def test_video_metadata_model_beats_random():
     b = built("video-recommendation", "default")
-    meta = B.fit_recipe(b, "without_design_choice")
-    ndcg_meta = B.evaluate(b, meta.predict(b.heldout_features), ["ndcg_at_10"])["ndcg_at_10"]
+    meta = fit_recipe(b, "without_design_choice")
+    ndcg_meta = evaluate(b, meta.predict(b.heldout_features), ["ndcg_at_10"])["ndcg_at_10"]
     rng = np.random.default_rng(0)
     ndcg_random = np.mean(
-        [B.evaluate(b, rng.random(b.n_heldout), ["ndcg_at_10"])["ndcg_at_10"] for _ in range(3)]
+        [evaluate(b, rng.random(b.n_heldout), ["ndcg_at_10"])["ndcg_at_10"] for _ in range(3)]
     )
     assert ndcg_meta > ndcg_random + 0.05, (ndcg_meta, ndcg_random)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,12 +26,17 @@ from grading.datasets import (
     PUBLIC_FRACTION,
     TIME_COLUMN,
     TRAIN_DAYS,
+    BaselineRecipe,
+    DesignChoice,
+    baseline_recipes,
     build_dataset,
     data_dictionary,
     dataset_spec,
+    design_choice,
     write_training_files,
 )
-from grading.datasets.base import compute_fingerprint
+from grading.datasets.files import compute_fingerprint
+from grading.datasets.recipes import LINEAR_REGRESSION, recipes_by_name
 
 #: Fingerprints of the tiny builds with the default seed. If one changes, the
 #: generator's output changed (code, numpy or pandas): bump that module's
@@ -70,6 +78,54 @@ def test_registry_lists_every_case():
         build_dataset("feed-ranking", size="huge")
     with pytest.raises(ValueError):
         build_dataset("feed-ranking", seed=-1, size="tiny")
+
+
+@cases
+def test_baseline_recipes_name_only_contract_columns(slug):
+    """The recipes beside each generator fit the case's contract: every column a block reads
+    is a model input, and the design choice names recipes that exist."""
+    spec = dataset_spec(slug)
+    recipes = baseline_recipes(slug)
+    assert {"trivial", "reasonable", "without_design_choice"} <= set(recipes)
+    assert set(design_choice(slug).recipe_names) <= set(recipes)
+    for recipe in recipes.values():
+        for block in recipe.blocks:
+            assert _block_columns(block) <= set(spec.feature_names), (recipe.name, block)
+
+
+def _block_columns(block: tuple) -> set[str]:
+    kind, *args = block
+    if kind in ("te", "haversine"):
+        return set(args[0])
+    if kind in ("num", "onehot", "cyclic"):
+        return {args[0]}
+    if kind == "rate":
+        return set(args)
+    assert kind == "const", block
+    return set()
+
+
+def test_recipes_naming_a_missing_recipe_are_rejected():
+    trivial = BaselineRecipe("trivial", "Constant.", (("const",),), LINEAR_REGRESSION,
+                             "continuous", "minutes")
+    reasonable = BaselineRecipe("reasonable", "Constant.", (("const",),), LINEAR_REGRESSION,
+                                "continuous", "minutes")
+    with pytest.raises(ValueError, match="without_design_choice"):
+        recipes_by_name("x", (trivial, reasonable), DesignChoice("a feature"))
+    with pytest.raises(ValueError, match="duplicate"):
+        recipes_by_name("x", (trivial, trivial, reasonable), DesignChoice("a feature"))
+    with pytest.raises(ValueError, match="output"):
+        BaselineRecipe("trivial", "Constant.", (), LINEAR_REGRESSION, "continuous", "hours")
+
+
+def test_importing_the_datasets_does_not_load_scikit_learn():
+    """The web process imports grading.datasets for specs and data dictionaries; recipes are
+    plain data so that import stays light."""
+    code = "import sys, grading.datasets; print('sklearn' in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=root)
+    assert out.stdout.strip() == "False"
 
 
 @cases

@@ -1,5 +1,7 @@
 """Worker faults with real processes: Redis, Celery workers killed with SIGKILL, lost
-messages, duplicate deliveries. Each submission ends scored once, or failed for a reason."""
+messages, duplicate deliveries. Each submission ends scored once, or failed for a reason.
+Scoring workers consume the scoring queue; the sweep runs from beat on a default-queue worker,
+as in production."""
 
 import os
 import signal
@@ -93,8 +95,10 @@ def test_killing_the_whole_worker_then_starting_another_scores_it(celery_workers
     first.wait(timeout=10)
     killed_at = time.monotonic()
 
-    second = celery_workers(env=FAST, beat=True)
-    wait_until(lambda: status_of(submission).is_final, [first, second], 120, "a final state")
+    sweeper = celery_workers(queue="default", env=FAST, beat=True)
+    second = celery_workers(env=FAST)
+    wait_until(lambda: status_of(submission).is_final, [first, sweeper, second], 120,
+               "a final state")
     took = time.monotonic() - killed_at
     assert submission.status == "scored", submission.failure_message
     assert submission.attempts == 2
@@ -114,8 +118,9 @@ def test_a_message_lost_with_a_redis_flush_is_swept_up_and_scored(celery_workers
     client.flushdb()
     assert client.dbsize() == 0
 
-    worker = celery_workers(env=FAST, beat=True)
-    wait_until(lambda: status_of(submission).is_final, [worker], 90, "a final state")
+    sweeper = celery_workers(queue="default", env=FAST, beat=True)
+    worker = celery_workers(env=FAST)
+    wait_until(lambda: status_of(submission).is_final, [sweeper, worker], 90, "a final state")
     assert submission.status == "scored", submission.failure_message
     assert Score.objects.filter(submission=submission).count() == 1
 

@@ -9,6 +9,7 @@ from grading.models import LeaderboardEntry
 from grading.selectors.leaderboards import leaderboard_get_for_viewer, leaderboard_page
 from grading.services.leaderboards import leaderboard_close, leaderboard_for
 from grading.services.submissions import submission_pin, submission_unpin
+from grading.tests.factories import LeaderboardEntryFactory
 from interviews.tests.factories import candidate
 
 pytestmark = pytest.mark.django_db
@@ -123,26 +124,12 @@ def test_the_leaderboard_page_runs_a_constant_number_of_queries(scored, client):
         scored(SLUG, candidate(), public=10.0 + i, private=10.0)
     Leaderboard.objects.update(is_public=True)
     few = _count_queries(client, url)
-    import uuid
 
-    from grading.models import Submission
-
-    template = LeaderboardEntry.objects.first()
-    entries = []
+    leaderboard = Leaderboard.objects.get()
     for i in range(120):
-        user = candidate()
-        submission = Submission.objects.create(
-            uuid=uuid.uuid4(), case_study=template.submission.case_study, candidate=user,
-            artifact=template.submission.artifact.name, status="scored")
-        entries.append(LeaderboardEntry(
-            leaderboard=template.leaderboard, candidate=user, submission=submission,
-            display_name=user.username, public_primary=20.0 + i, public_ci_low=19.0 + i,
-            public_ci_high=21.0 + i, private_primary=20.0, private_ci_low=19.0,
-            private_ci_high=21.0, public_sort=-(20.0 + i), private_sort=-20.0,
-            metrics={"public": {"mae": 1.0}}, latency_p99_ms=3, latency_budget_ms=150,
-            artifact_bytes=10, submission_count=1,
-            last_submitted_at=template.last_submitted_at, scored_at=template.scored_at))
-    LeaderboardEntry.objects.bulk_create(entries)
+        LeaderboardEntryFactory(leaderboard=leaderboard, public_primary=20.0 + i,
+                                private_primary=20.0, half_width=1.0,
+                                metrics={"public": {"mae": 1.0}})
     many = _count_queries(client, url)
     many_page_3 = _count_queries(client, url + "?page=3&sort=mae")
     assert few == many == many_page_3, (few, many, many_page_3)

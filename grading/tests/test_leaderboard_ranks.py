@@ -5,7 +5,6 @@ over all of them, so its ranks must equal ``Rank()`` over the split's sort colum
 
 import math
 import random
-import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,13 +16,13 @@ from grading.engine import metrics
 from grading.models import (
     MISSING_SORT,
     SORTABLE_METRICS,
-    Dataset,
     LeaderboardEntry,
     Submission,
     secondary_sort_field,
 )
 from grading.selectors.leaderboards import leaderboard_get_for_viewer, leaderboard_page
 from grading.services.leaderboards import leaderboard_close, leaderboard_for
+from grading.tests.factories import DatasetFactory, LeaderboardEntryFactory, SubmissionFactory
 from interviews.models import CaseStudy
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +38,7 @@ def _entries(case_study: CaseStudy, count: int) -> None:
     users = get_user_model().objects.bulk_create(
         get_user_model()(username=f"c{i}", password="!") for i in range(count))
     submissions = Submission.objects.bulk_create(
-        Submission(uuid=uuid.uuid4(), case_study=case_study, candidate=user,
-                   artifact="artifacts/x.bin", status=Submission.Status.SCORED, attempts=1)
+        SubmissionFactory.build(case_study=case_study, candidate=user, scored=True)
         for user in users)
     now = timezone.now()
     entries = []
@@ -54,14 +52,10 @@ def _entries(case_study: CaseStudy, count: int) -> None:
         if rng.random() < 0.2:
             del split_metrics["public"]["roc_auc"]
             del split_metrics["private"]["roc_auc"]
-        entries.append(LeaderboardEntry(
+        entries.append(LeaderboardEntryFactory.build(
             leaderboard=leaderboard, candidate=user, submission=submission,
-            display_name=user.username, public_primary=public, public_ci_low=public - 0.01,
-            public_ci_high=public + 0.01, private_primary=private,
-            private_ci_low=private - 0.01, private_ci_high=private + 0.01,
-            public_sort=-public, private_sort=-private, metrics=split_metrics,
-            latency_p99_ms=rng.choice([1.0, 2.0]), latency_budget_ms=80, artifact_bytes=10,
-            submission_count=1, last_submitted_at=now - timezone.timedelta(
+            public_primary=public, private_primary=private, metrics=split_metrics,
+            latency_p99_ms=rng.choice([1.0, 2.0]), last_submitted_at=now - timezone.timedelta(
                 minutes=rng.choice([1, 2, 3])), scored_at=now))
     LeaderboardEntry.objects.bulk_create(entries)
 
@@ -91,8 +85,7 @@ def _reference_order(entries: list[LeaderboardEntry], split: str, sort: str,
 def test_every_page_orders_and_ranks_as_the_window_reference(catalogue, sort, worst_first,
                                                                split):
     case_study = CaseStudy.objects.get(slug=SLUG)
-    Dataset.objects.create(case_study=case_study, generator_version=1, seed=1, size="tiny",
-                           fingerprint="0" * 64, train_rows=1, heldout_rows=1, public_rows=1)
+    DatasetFactory(case_study=case_study)
     _entries(case_study, 173)  # four pages, the last one short
     leaderboard = leaderboard_for(case_study)
     if split == "private":
@@ -125,8 +118,7 @@ def test_every_page_orders_and_ranks_as_the_window_reference(catalogue, sort, wo
 
 def test_the_tied_mark_on_a_page_looks_at_the_last_row_of_the_page_before(catalogue):
     case_study = CaseStudy.objects.get(slug=SLUG)
-    Dataset.objects.create(case_study=case_study, generator_version=1, seed=1, size="tiny",
-                           fingerprint="0" * 64, train_rows=1, heldout_rows=1, public_rows=1)
+    DatasetFactory(case_study=case_study)
     _entries(case_study, 60)
     board = leaderboard_get_for_viewer(user=get_user_model()(), slug=SLUG)
     first = leaderboard_page(leaderboard=board, user=get_user_model()())

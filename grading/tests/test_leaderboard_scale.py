@@ -5,7 +5,6 @@ private ranking once the round is closed).
 
 ``bench/leaderboard.py`` measures the same page's time at 100k submissions."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,14 +14,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from grading.models import (
-    Dataset,
-    LeaderboardEntry,
-    LeaderboardRecord,
-    Score,
-    Submission,
-)
+from grading.models import Dataset, LeaderboardEntry, LeaderboardRecord, Score, Submission
 from grading.services.leaderboards import leaderboard_close, leaderboard_for, leaderboard_reopen
+from grading.tests.factories import (
+    DatasetFactory,
+    LeaderboardEntryFactory,
+    LeaderboardRecordFactory,
+    ScoreFactory,
+    SubmissionFactory,
+)
 from interviews.models import CaseStudy
 
 pytestmark = pytest.mark.django_db
@@ -58,37 +58,31 @@ def add_candidates(case_study: CaseStudy, count: int, per_candidate: int) -> Non
     submissions, values = [], []
     for i, user in enumerate(users):
         for k in range(per_candidate):
-            submissions.append(Submission(
-                uuid=uuid.uuid4(), case_study=case_study, candidate=user,
-                artifact="artifacts/x.bin", status=Submission.Status.SCORED, attempts=1))
+            submissions.append(SubmissionFactory.build(case_study=case_study, candidate=user,
+                                                       scored=True))
             values.append(0.1 + (start + i) * 1e-4 + k * 1e-5)
     Submission.objects.bulk_create(submissions)
     Score.objects.bulk_create(
-        Score(submission=s, dataset=dataset, scorer_version=1, primary_metric="log_loss",
-              public_primary=v, private_primary=v, public_ci_low=v - 1e-3,
-              public_ci_high=v + 1e-3, private_ci_low=v - 1e-3, private_ci_high=v + 1e-3,
-              metrics={"public": _metrics(v), "private": _metrics(v), "all": _metrics(v)},
-              per_slice={"public": {"week 1": v}}, plots={"public": {}, "all": {}},
-              latency_p50_ms=1.0, latency_p99_ms=2.0, latency_budget_ms=80, artifact_bytes=10,
-              scoring_seconds=1.0)
+        ScoreFactory.build(
+            submission=s, dataset=dataset, public_primary=v, private_primary=v, half_width=1e-3,
+            metrics={"public": _metrics(v), "private": _metrics(v), "all": _metrics(v)},
+            latency_p99_ms=2.0)
         for s, v in zip(submissions, values, strict=True))
     best = {}
     for submission, value in zip(submissions, values, strict=True):
         if submission.candidate_id not in best or value < best[submission.candidate_id][1]:
             best[submission.candidate_id] = (submission, value)
     LeaderboardEntry.objects.bulk_create(
-        LeaderboardEntry(
-            leaderboard=leaderboard, candidate_id=candidate_id, submission=submission,
-            display_name=f"candidate {candidate_id}", public_primary=v, public_ci_low=v - 1e-3,
-            public_ci_high=v + 1e-3, private_primary=v, private_ci_low=v - 1e-3,
-            private_ci_high=v + 1e-3, public_sort=-v, private_sort=-v,
+        LeaderboardEntryFactory.build(
+            leaderboard=leaderboard, candidate=submission.candidate, submission=submission,
+            public_primary=v, private_primary=v, half_width=1e-3,
             metrics={"public": _metrics(v), "private": _metrics(v)}, latency_p99_ms=2.0,
-            latency_budget_ms=80, artifact_bytes=10, submission_count=per_candidate,
-            last_submitted_at=now, scored_at=now)
-        for candidate_id, (submission, v) in best.items())
+            submission_count=per_candidate, last_submitted_at=now, scored_at=now)
+        for submission, v in best.values())
     LeaderboardRecord.objects.bulk_create(
-        LeaderboardRecord(leaderboard=leaderboard, submission=submission, public_primary=v,
-                          achieved_at=now - timedelta(minutes=len(users) - i))
+        LeaderboardRecordFactory.build(leaderboard=leaderboard, submission=submission,
+                                       public_primary=v,
+                                       achieved_at=now - timedelta(minutes=len(users) - i))
         for i, (submission, v) in enumerate(best.values()))
 
 
@@ -113,8 +107,7 @@ def all_counts(clients: dict[str, Client], case_study: CaseStudy) -> dict[str, i
 
 def test_the_leaderboard_page_runs_the_same_queries_for_few_rows_and_many(catalogue):
     case_study = CaseStudy.objects.get(slug=SLUG)
-    Dataset.objects.create(case_study=case_study, generator_version=1, seed=1, size="tiny",
-                           fingerprint="0" * 64, train_rows=1, heldout_rows=1, public_rows=1)
+    DatasetFactory(case_study=case_study)
     board = leaderboard_for(case_study)
     board.is_public = True
     board.save()

@@ -18,7 +18,7 @@ from sklearn.metrics import (
 )
 
 from grading.engine import metrics as M
-from grading.engine.metrics import Direction, Interval, MetricUndefined
+from grading.engine.metrics import Direction, Interval, MetricUndefined, estimates
 
 BINARY_KEYS = [
     "log_loss",
@@ -451,7 +451,7 @@ def test_weighted_bootstrap_stat_matches_explicit_resample(key):
     y, p = binary_data(300, seed=7)
     p = np.round(p, 2)
     counts = np.bincount(np.random.default_rng(0).integers(0, 300, 300), minlength=300)
-    stat = M._WEIGHTED_STATS[key](y.astype(float), p)
+    stat = estimates._WEIGHTED_STATS[key](y.astype(float), p)
     idx = np.repeat(np.arange(300), counts)
     assert stat(counts.astype(float)) == pytest.approx(M.compute(key, y[idx], p[idx]))
 
@@ -459,7 +459,7 @@ def test_weighted_bootstrap_stat_matches_explicit_resample(key):
 def test_weighted_p90_matches_explicit_resample():
     y, p = regression_data(301, seed=8)
     counts = np.bincount(np.random.default_rng(1).integers(0, 301, 301), minlength=301)
-    stat = M._WEIGHTED_STATS["p90_abs_error"](y, p)
+    stat = estimates._WEIGHTED_STATS["p90_abs_error"](y, p)
     idx = np.repeat(np.arange(301), counts)
     assert stat(counts.astype(float)) == pytest.approx(M.compute("p90_abs_error", y[idx], p[idx]))
 

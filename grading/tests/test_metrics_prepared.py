@@ -10,6 +10,7 @@ import pytest
 
 from grading.engine import metrics as M
 from grading.engine import scoring
+from grading.engine.metrics import ranking
 
 SEEDS = range(6)
 
@@ -44,7 +45,7 @@ def _binary_rows(seed: int, n: int = 3000):
 def test_group_then_score_order_is_lexsort(seed, ties):
     _, scores, groups, _, _ = _ranking_rows(seed, ties=ties, group_slices=True)
     expected = np.lexsort((-scores, groups))
-    assert np.array_equal(M._by_group_then_score(scores, groups), expected)
+    assert np.array_equal(ranking._by_group_then_score(scores, groups), expected)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -12,6 +12,8 @@ import json
 import os
 import pickle
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,7 @@ from grading.engine.artifacts import ArtifactFormat, ArtifactLimits, sniff_forma
 from grading.engine.contract import InputContract, contract_validate_predictions
 from grading.engine.errors import ArtifactRejected, FailureReason, RejectionCode, ScoringError
 from grading.engine.onnx_checks import check_onnx
-from grading.engine.sandbox import SandboxLimits, SandboxResult, run_in_sandbox
+from grading.engine.sandbox import SandboxLimits, SandboxResult, failures, run_in_sandbox, runner
 from grading.tests import hostile
 
 N_ROWS = 200
@@ -373,8 +375,8 @@ def test_child_signals_map_to_reasons() -> None:
         (signal.SIGSEGV, 0.1, FailureReason.RESOURCE_LIMIT),
     ]
     for sig, cpu, reason in cases:
-        assert sandbox._error_from_signal(sig, cpu, "", limits).reason == reason
-    abort = sandbox._error_from_signal(signal.SIGABRT, 0.1, "std::bad_alloc", limits)
+        assert failures._error_from_signal(sig, cpu, "", limits).reason == reason
+    abort = failures._error_from_signal(signal.SIGABRT, 0.1, "std::bad_alloc", limits)
     assert abort.reason == FailureReason.RESOURCE_LIMIT
 
 
@@ -492,7 +494,7 @@ def test_per_column_layout_with_string_column(tmp_path: Path) -> None:
 
 def test_only_contract_columns_reach_the_child(tmp_path: Path, features: Path) -> None:
     dest = tmp_path / "features"
-    rows = sandbox._write_features(features, CONTRACT, dest)
+    rows = runner._write_features(features, CONTRACT, dest)
     assert rows == N_ROWS
     files = sorted(p.name for p in dest.iterdir())
     assert files == ["c0.npy", "c1.npy", "c2.npy"]  # no label column
@@ -520,7 +522,7 @@ with open({str(report)!r}, "w") as out:
 """
     monkeypatch.setenv("SECRET_KEY", "do-not-leak")
     monkeypatch.setenv("DATABASE_URL", "postgres://do-not-leak")
-    monkeypatch.setattr(sandbox, "_BOOTSTRAP", probe)
+    monkeypatch.setattr(runner, "_BOOTSTRAP", probe)  # the name _run_child reads
     limits = SandboxLimits(memory_bytes=1024 * 1024 * 1024, cpu_seconds=7, max_open_files=32)
     with pytest.raises(ScoringError) as info:  # the probe writes no status file
         run_in_sandbox(hostile.good_onnx(tmp_path / "m.onnx"), None, features, CONTRACT, limits)
@@ -550,6 +552,23 @@ with open({str(report)!r}, "w") as out:
         assert not seen["raised"], "the child could raise its own memory limit"
     if sandbox.network_isolation_available():
         assert seen["interfaces"] == ["lo"]
+
+
+def test_child_import_loads_none_of_the_parents_side() -> None:
+    """The child imports ``grading.engine.sandbox.child`` through its package, from the
+    runner's ``REPO_ROOT``, as its bootstrap does; the package must not load the runner's
+    imports (onnx, subprocess, logging, ...) into every child before it reads the model."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import grading.engine.sandbox.child; "
+            "print(' '.join(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-I", "-c", code, str(runner.REPO_ROOT)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert {"grading.engine.sandbox.child", "grading.engine.contract", "numpy"} <= loaded
+    parent_side = {"onnx", "pandas", "subprocess", "logging", "grading.engine.artifacts",
+                   "grading.engine.onnx_checks", "grading.engine.sandbox.runner",
+                   "grading.engine.sandbox.isolation", "grading.engine.sandbox.limits"}
+    assert not loaded & parent_side
 
 
 def test_malicious_pickle_fixture_really_is_malicious(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from grading.services.datasets import (
     heldout_load,
     training_file_path,
 )
+from grading.tests.factories import DatasetFactory
 from interviews.models import CaseStudy
 
 pytestmark = pytest.mark.django_db
@@ -54,11 +55,8 @@ def test_building_again_is_idempotent(tiny_dataset):
 
 def test_only_one_active_dataset_per_case_study(tiny_dataset):
     dataset, _ = tiny_dataset("feed-ranking")
-    clone = Dataset(case_study=dataset.case_study, generator_version=99, seed=1, size="tiny",
-                    fingerprint="0" * 64, train_rows=1, heldout_rows=1, public_rows=0,
-                    is_active=True)
     with pytest.raises(IntegrityError):
-        clone.save()
+        DatasetFactory(case_study=dataset.case_study, generator_version=99, is_active=True)
 
 
 def test_a_worker_without_files_rebuilds_them_and_proves_the_fingerprint(tiny_dataset):

@@ -1,15 +1,14 @@
 """Scoring through the Django layer: stored scores, typed failures, constraints."""
 
 import math
-import uuid
 
 import pytest
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from grading.models import Score, Submission
 from grading.services.submissions import baseline_submission_create, submission_score_now
 from grading.tests.conftest import train_example_model
+from grading.tests.factories import ScoreFactory, SubmissionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,27 +65,20 @@ def test_a_pickle_upload_fails_with_its_reason_and_is_never_loaded(tiny_dataset,
     assert not Score.objects.filter(submission=submission).exists()
 
 
-def _submission(case_study) -> Submission:
-    submission = Submission(uuid=uuid.uuid4(), case_study=case_study, baseline_name="x")
-    submission.artifact.save("x.bin", ContentFile(b"x"), save=False)
-    submission.save()
-    return submission
-
-
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
 def test_the_database_refuses_a_non_finite_score(tiny_dataset, bad):
     dataset, _ = tiny_dataset("food-delivery-time")
-    submission = _submission(dataset.case_study)
+    submission = SubmissionFactory(case_study=dataset.case_study, baseline=True)
+    # Everything else valid, so that only the private value is refused; it is kept out of
+    # the JSON fields, which PostgreSQL would refuse with a DataError before any check.
     with pytest.raises(IntegrityError), transaction.atomic():
-        Score.objects.create(
-            submission=submission, dataset=dataset, scorer_version=1, primary_metric="rmse",
-            public_primary=1.0, private_primary=bad, private_ci_low=0.5, private_ci_high=1.5,
-            public_ci_low=0.5, public_ci_high=1.5, metrics={}, latency_p50_ms=1,
-            latency_p99_ms=2, latency_budget_ms=150, artifact_bytes=1, scoring_seconds=1)
+        ScoreFactory(submission=submission, dataset=dataset, public_primary=1.0,
+                     private_primary=bad, private_ci_low=0.5, private_ci_high=1.5,
+                     metrics={}, per_slice={})
 
 
 def test_a_failed_submission_must_say_why(tiny_dataset):
     dataset, _ = tiny_dataset("food-delivery-time")
-    submission = _submission(dataset.case_study)
+    submission = SubmissionFactory(case_study=dataset.case_study, baseline=True)
     with pytest.raises(IntegrityError), transaction.atomic():
         Submission.objects.filter(pk=submission.pk).update(status="failed")

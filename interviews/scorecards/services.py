@@ -6,7 +6,9 @@ releases lock the session, so two interviewers racing for the last grader slot c
 get it; draft saves and submission lock the grade. "Now" is the database's clock.
 
 Every function takes the acting user and checks their role itself (views check too, so
-that another user's object is a 404 before a service is ever called).
+that another user's object is a 404 before a service is ever called). The rules they check,
+roles and states alike, are ``interviews.scorecards.policy``'s: the same functions the
+selectors use to show or hide each button.
 """
 
 import logging
@@ -20,13 +22,12 @@ from django.db.models.functions import Now
 
 from interviews.markdown import plain_text
 from interviews.models import Answer, EvidenceQuote, Grade, InterviewSession, StepScore
+from interviews.scorecards import policy
 from interviews.scorecards import verdict as rules
-from mlsd_site import roles
+from interviews.scorecards.selectors.access import actor_of
 
 logger = logging.getLogger(__name__)
 
-COMMUNICATION_STEP = 7
-GRADED_STEPS = (1, 2, 3, 4, 5, 6, COMMUNICATION_STEP)
 MAX_GRADERS = 3
 COMMENT_MAX_CHARS = 4_000
 SUMMARY_MAX_CHARS = 6_000
@@ -84,39 +85,26 @@ def _lock_grade(grade_id: int) -> Grade:
             .select_related("session__rubric").get(pk=grade_id))
 
 
-def _require_interviewer(user: AbstractBaseUser) -> None:
-    if not roles.is_interviewer(user):
-        raise PermissionDenied("Only interviewers grade sessions.")
-
-
 def _require_admin(user: AbstractBaseUser) -> None:
-    if not roles.is_admin(user):
+    if not policy.may_manage(actor_of(user)):
         raise PermissionDenied("Only admins assign graders.")
 
 
-def _check_gradable(session: InterviewSession) -> None:
-    if not session.is_submitted:
-        raise ScorecardRefused("The interview is still in progress.")
-    if session.is_released:
-        raise ScorecardRefused("The feedback is already released.")
+def _refuse_if(refusal: str | None) -> None:
+    if refusal is not None:
+        raise ScorecardRefused(refusal)
 
 
 def _add_grader(session: InterviewSession, grader: AbstractBaseUser,
                 assigned_by: AbstractBaseUser | None) -> tuple[Grade, bool]:
-    """The caller holds the session lock."""
-    existing = Grade.objects.filter(session=session, grader=grader).first()
+    """The caller holds the session lock and has checked ``grader``'s role."""
+    grades = list(Grade.objects.filter(session=session))
+    existing = policy.grade_of(user_id=grader.pk, grades=grades)
     if existing is not None:
         return existing, False
-    _check_gradable(session)
-    if grader.pk == session.candidate_id:
-        raise ScorecardRefused("Nobody grades their own interview.")
-    taken = Grade.objects.filter(session=session).count()
-    if taken >= session.graders_required:
-        raise ScorecardRefused(
-            f"This session already has {taken} grader{'s' if taken != 1 else ''}, "
-            f"as many as it needs.")
+    _refuse_if(policy.slot_refusal(grader_id=grader.pk, session=session, grades=grades))
     grade = Grade.objects.create(session=session, grader=grader, assigned_by=assigned_by)
-    StepScore.objects.bulk_create(StepScore(grade=grade, step_number=n) for n in GRADED_STEPS)
+    StepScore.objects.bulk_create(StepScore(grade=grade, step_number=n) for n in rules.GRADED_STEPS)
     return grade, True
 
 
@@ -127,7 +115,8 @@ def grade_claim(*, session: InterviewSession, grader: AbstractBaseUser) -> tuple
     """``grader`` takes one of the session's grader slots: a draft grade is created.
     Idempotent (claiming twice returns the same draft). Raises ``ScorecardRefused`` when the
     session is not submitted, already released, or has as many graders as it needs."""
-    _require_interviewer(grader)
+    if not policy.may_grade(actor_of(grader)):
+        raise PermissionDenied("Only interviewers grade sessions.")
     with transaction.atomic():
         locked = _lock_session(session.pk)
         grade, created = _add_grader(locked, grader, assigned_by=None)
@@ -144,7 +133,7 @@ def grade_unclaim(*, session: InterviewSession, grader: AbstractBaseUser) -> Non
         grade = Grade.objects.select_for_update().filter(session=session, grader=grader).first()
         if grade is None:
             return
-        if grade.is_submitted:
+        if not policy.can_take_back(grade):
             raise GradeLocked()
         grade.delete()
 
@@ -153,7 +142,7 @@ def grade_assign(*, session: InterviewSession, grader: AbstractBaseUser,
                  assigned_by: AbstractBaseUser) -> tuple[Grade, bool]:
     """An admin gives ``grader`` a grader slot on the session (same rules as a claim)."""
     _require_admin(assigned_by)
-    if not roles.is_interviewer(grader):
+    if not policy.may_grade(actor_of(grader)):
         raise ValidationError("Only interviewers can be assigned.")
     with transaction.atomic():
         locked = _lock_session(session.pk)
@@ -179,12 +168,8 @@ def session_set_graders_required(*, session: InterviewSession, count: int,
         raise ValidationError(f"A session needs 1 to {MAX_GRADERS} graders.")
     with transaction.atomic():
         locked = _lock_session(session.pk)
-        if locked.is_released:
-            raise ScorecardRefused("The feedback is already released.")
-        taken = Grade.objects.filter(session=locked).count()
-        if count < taken:
-            raise ScorecardRefused(
-                f"{taken} interviewers already grade this session: take a slot back first.")
+        grades = list(Grade.objects.filter(session=locked))
+        _refuse_if(policy.graders_required_refusal(session=locked, grades=grades, count=count))
         locked.graders_required = count
         locked.save(update_fields=["graders_required"])
     return locked
@@ -203,12 +188,12 @@ def _clean_input(data: GradeInput) -> GradeInput:
         raise ValidationError("Unknown verdict.")
     steps = {}
     for number, step in data.steps.items():
-        if number not in GRADED_STEPS:
+        if number not in rules.GRADED_STEPS:
             raise ValidationError("No such step.")
         level = step.level
         if level not in (None, rules.NOT_REACHED, *rules.LEVELS):
             raise ValidationError("A level is 1 to 4, or not reached.")
-        if level == rules.NOT_REACHED and number == COMMUNICATION_STEP:
+        if level == rules.NOT_REACHED and number == rules.COMMUNICATION_STEP:
             raise ValidationError("Communication is always scored.")
         comment = step.comment.replace("\r\n", "\n").strip()
         if len(comment) > COMMENT_MAX_CHARS:
@@ -289,7 +274,7 @@ def grade_submit(*, grade: Grade, base_revision: int, data: GradeInput) -> Grade
         missing = [score.step_number for score in locked.step_scores.all()
                    if not score.is_scored]
         if missing:
-            names = ", ".join("communication" if n == COMMUNICATION_STEP else f"step {n}"
+            names = ", ".join("communication" if n == rules.COMMUNICATION_STEP else f"step {n}"
                               for n in missing)
             raise ValidationError(f"Score every step before submitting (missing: {names}).")
         suggestion = grade_suggestion(grade=locked)
@@ -370,32 +355,22 @@ def evidence_remove(*, grade: Grade, quote_id: int) -> int:
 # --- release --------------------------------------------------------------------------------
 
 
-def may_release(*, user: AbstractBaseUser, session: InterviewSession,
-                grader_ids: set[int]) -> bool:
-    """Admins, and interviewers who grade the session, release its feedback."""
-    return roles.is_admin(user) or (roles.is_interviewer(user) and user.pk in grader_ids)
-
-
 def session_release_feedback(*, session: InterviewSession, by: AbstractBaseUser
                              ) -> InterviewSession:
     """Show the graders' feedback to the candidate. Needs the required number of submitted
     grades (and no draft). The consensus verdict (lower median of the graders' verdicts)
-    and mean (mean of their weighted means) are stored on the session. Idempotent."""
+    and mean (mean of their weighted means) are stored on the session. Idempotent. Raises
+    ``PermissionDenied`` unless ``policy.may_release``, ``ScorecardRefused`` with
+    ``policy.release_refusal``'s reason."""
     with transaction.atomic():
         locked = _lock_session(session.pk)
         grades = list(Grade.objects.filter(session=locked))
-        if not may_release(user=by, session=locked, grader_ids={g.grader_id for g in grades}):
+        if not policy.may_release(actor=actor_of(by), grades=grades):
             raise PermissionDenied("Only admins and the session's graders release feedback.")
         if locked.is_released:
             return locked
-        if not locked.is_submitted:
-            raise ScorecardRefused("The interview is still in progress.")
+        _refuse_if(policy.release_refusal(session=locked, grades=grades))
         submitted = [grade for grade in grades if grade.is_submitted]
-        if len(submitted) < locked.graders_required or len(submitted) != len(grades):
-            raise ScorecardRefused(
-                f"{len(submitted)} of {locked.graders_required} grade"
-                f"{'s' if locked.graders_required != 1 else ''} submitted: release once "
-                f"every grader has submitted.")
         locked.feedback_verdict = rules.consensus([grade.verdict for grade in submitted])
         locked.feedback_weighted_mean = rules.mean_of(
             [Decimal(grade.weighted_mean) for grade in submitted])

@@ -49,6 +49,9 @@ VERDICT_LABELS = dict(VERDICTS)
 NOT_REACHED = "not_reached"
 NOT_REACHED_LEVEL = 1
 SCORED_STEPS = (1, 2, 3, 4, 5, 6)
+# Communication is scored and shown but weighs nothing and is not in the rules.
+COMMUNICATION_STEP = 7
+GRADED_STEPS = (*SCORED_STEPS, COMMUNICATION_STEP)
 LEVELS = (1, 2, 3, 4)
 
 STRONG_HIRE_MEAN = Fraction(7, 2)

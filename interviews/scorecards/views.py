@@ -1,10 +1,16 @@
 """Views for scorecards: the queue, the scorecard page and its htmx endpoints, replay
-and calibration. Every session is fetched through ``session_get_for_scorecard`` and every grade
-through ``grade_get_for_grader``, so candidates and non-graders get a 404; the queue and the
-calibration page answer 403 to logged-in users who are not interviewers."""
+and calibration. Every session is fetched through ``session_get_for_scorecard`` (or, for an
+admin's changes to its graders, ``session_get_for_admin``) and every grade through
+``grade_get_for_grader``, so candidates and non-graders get a 404; the queue and the
+calibration page go through ``require_interviewer`` (403 for logged-in users who are not
+interviewers). No view checks a role itself: the getters and the services do, by
+``interviews.scorecards.policy``."""
+
+from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -22,6 +28,8 @@ from interviews.scorecards.forms import AssignForm, EvidenceForm, GradeForm, Gra
 from interviews.scorecards.selectors.access import (
     grade_get_for_grader,
     interviewers_for_assignment,
+    require_interviewer,
+    session_get_for_admin,
     session_get_for_scorecard,
 )
 from interviews.scorecards.selectors.calibration import calibration_report
@@ -29,15 +37,9 @@ from interviews.scorecards.selectors.queue import QUEUE_STATES, scorecard_queue
 from interviews.scorecards.selectors.replay import session_replay_frame, session_replay_timeline
 from interviews.scorecards.selectors.workspace import evidence_for_step, scorecard_workspace
 from interviews.selectors.sessions import session_review
-from mlsd_site import roles
 from mlsd_site.htmx import HtmxHttpRequest, login_required_htmx
 
 SESSION_TEMPLATE = "interviews/scorecards/session.html"
-
-
-def _require_interviewer(request: HttpRequest) -> None:
-    if not roles.is_interviewer(request.user):
-        raise PermissionDenied("Only interviewers and admins grade.")
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
@@ -53,13 +55,26 @@ def _text(message: str, status: int) -> HttpResponse:
     return HttpResponse(message, status=status, content_type="text/plain")
 
 
+def _change(request: HttpRequest, change: Callable[[], object], *, done: str, fallback: str,
+            level: int = messages.SUCCESS) -> HttpResponse:
+    """Run ``change`` (a service call); say ``done``, or the service's refusal, and go back
+    to the page the form came from (``fallback`` if none)."""
+    try:
+        change()
+    except (services.ScorecardRefused, ValidationError) as refused:
+        messages.error(request, " ".join(getattr(refused, "messages", [str(refused)])))
+    else:
+        messages.add_message(request, level, done)
+    return _back(request, fallback)
+
+
 # --- the queue --------------------------------------------------------------------------------
 
 
 @require_GET
 @login_required_htmx
 def queue(request: HttpRequest) -> HttpResponse:
-    _require_interviewer(request)
+    require_interviewer(user=request.user)
     queue = scorecard_queue(
         user=request.user, state=request.GET.get("state", "unclaimed"),
         case_slug=request.GET.get("case", ""), page_number=request.GET.get("page", 1))
@@ -98,9 +113,7 @@ def unclaim(request: HttpRequest, session_id: int) -> HttpResponse:
 @require_POST
 @login_required_htmx
 def assign(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = session_get_for_scorecard(user=request.user, session_id=session_id)
-    if not roles.is_admin(request.user):
-        raise PermissionDenied("Only admins assign graders.")
+    session = session_get_for_admin(user=request.user, session_id=session_id)
     form = AssignForm(request.POST)
     if not form.is_valid():
         return _text("Pick an interviewer.", 400)
@@ -108,65 +121,47 @@ def assign(request: HttpRequest, session_id: int) -> HttpResponse:
                    if user.pk == form.cleaned_data["grader"]), None)
     if grader is None:
         return _text("No such interviewer.", 400)
-    try:
-        services.grade_assign(session=session, grader=grader, assigned_by=request.user)
-    except (services.ScorecardRefused, ValidationError) as refused:
-        messages.error(request, " ".join(getattr(refused, "messages", [str(refused)])))
-    else:
-        messages.success(request, f"{grader.get_username()} grades session {session.pk}.")
-    return _back(request, reverse("scorecards:queue"))
+    return _change(request, partial(services.grade_assign, session=session, grader=grader,
+                                    assigned_by=request.user),
+                   done=f"{grader.get_username()} grades session {session.pk}.",
+                   fallback=reverse("scorecards:queue"))
 
 
 @require_POST
 @login_required_htmx
 def unassign(request: HttpRequest, session_id: int, grader_id: int) -> HttpResponse:
-    session = session_get_for_scorecard(user=request.user, session_id=session_id)
-    if not roles.is_admin(request.user):
-        raise PermissionDenied("Only admins take grader slots back.")
+    session = session_get_for_admin(user=request.user, session_id=session_id)
     grade = get_object_or_404(Grade.objects.select_related("grader"), session=session,
                               grader_id=grader_id)
-    try:
-        services.grade_unassign(session=session, grader=grade.grader, by=request.user)
-    except services.ScorecardRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.info(request, f"{grade.grader.get_username()} no longer grades session "
-                               f"{session.pk}; their draft was discarded.")
-    return _back(request, reverse("scorecards:queue"))
+    return _change(request, partial(services.grade_unassign, session=session,
+                                    grader=grade.grader, by=request.user),
+                   done=f"{grade.grader.get_username()} no longer grades session "
+                        f"{session.pk}; their draft was discarded.",
+                   fallback=reverse("scorecards:queue"), level=messages.INFO)
 
 
 @require_POST
 @login_required_htmx
 def graders_required(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = session_get_for_scorecard(user=request.user, session_id=session_id)
-    if not roles.is_admin(request.user):
-        raise PermissionDenied("Only admins set the number of graders.")
+    session = session_get_for_admin(user=request.user, session_id=session_id)
     form = GradersRequiredForm(request.POST)
     if not form.is_valid():
         return _text("A session needs 1 to 3 graders.", 400)
-    try:
-        services.session_set_graders_required(session=session, count=form.cleaned_data["count"],
-                                              by=request.user)
-    except services.ScorecardRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        count = form.cleaned_data["count"]
-        messages.success(request, f"Session {session.pk} needs {count} grader"
-                                  f"{'s' if count > 1 else ''}.")
-    return _back(request, reverse("scorecards:queue"))
+    count = form.cleaned_data["count"]
+    return _change(request, partial(services.session_set_graders_required, session=session,
+                                    count=count, by=request.user),
+                   done=f"Session {session.pk} needs {count} grader{'s' if count > 1 else ''}.",
+                   fallback=reverse("scorecards:queue"))
 
 
 @require_POST
 @login_required_htmx
 def release(request: HttpRequest, session_id: int) -> HttpResponse:
     session = session_get_for_scorecard(user=request.user, session_id=session_id)
-    try:
-        services.session_release_feedback(session=session, by=request.user)
-    except services.ScorecardRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, "Feedback released: the candidate sees it now.")
-    return _back(request, session.get_scorecard_url())
+    return _change(request, partial(services.session_release_feedback, session=session,
+                                    by=request.user),
+                   done="Feedback released: the candidate sees it now.",
+                   fallback=session.get_scorecard_url())
 
 
 # --- the scorecard page -------------------------------------------------------------------------
@@ -181,7 +176,7 @@ def _workspace_context(request: HttpRequest, session: InterviewSession) -> dict:
         "suggestion": workspace.suggestion,
         "red_flag_choices": Grade.RedFlag.choices,
         "verdict_choices": Grade.Verdict.choices,
-        "editable": workspace.my_grade is not None and not workspace.my_grade.is_submitted,
+        "editable": workspace.editable,
     }
 
 
@@ -343,7 +338,7 @@ def replay(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 @require_GET
 @login_required_htmx
 def calibration(request: HttpRequest) -> HttpResponse:
-    _require_interviewer(request)
+    require_interviewer(user=request.user)
     slug = request.GET.get("case", "")
     case_study = CaseStudy.objects.filter(slug=slug).first() if slug else None
     report = calibration_report(case_study=case_study)

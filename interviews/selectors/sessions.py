@@ -18,7 +18,7 @@ from interviews.models import (
     RubricStep,
     StepTime,
 )
-from interviews.timechart import TimeChart, time_chart
+from mlsd_site import charts
 
 
 def session_get_for_candidate(*, user: AbstractBaseUser | AnonymousUser, session_id: int
@@ -189,23 +189,30 @@ def session_workspace(*, session: InterviewSession) -> SessionWorkspace:
 class SessionReview:
     session: InterviewSession
     steps: list[SessionStep]
-    chart: TimeChart
+    # SVGs of the time per step against its budget, for wide pages and for phones (the
+    # template marks them safe and shows one by the width of the page)
+    time_chart: str
+    time_chart_narrow: str
+    spent_seconds: int  # on all steps, each rounded to a second as the chart shows it
+    budget_seconds: int
     questions_asked: list[QuestionAsked]
     answered_count: int
 
 
 def session_review(*, session: InterviewSession) -> SessionReview:
-    """The review page after submission: answers, time per step against budget as chart
-    geometry, the concept-coverage hint, and the questions asked."""
+    """The review page after submission: answers, time per step against budget as an SVG
+    chart, the concept-coverage hint, and the questions asked."""
     steps = _session_steps(session, with_coverage=True)
-    chart = time_chart([
-        (step.number, step.rubric_step.title, step.spent_seconds, step.budget_seconds)
-        for step in steps
-    ])
+    rows = [(f"{step.number}. {step.rubric_step.title}", step.spent_seconds, step.budget_seconds)
+            for step in steps]
+    title = "Time spent per step against its budget"
     return SessionReview(
         session=session,
         steps=steps,
-        chart=chart,
+        time_chart=charts.budget_bars(rows=rows, title=title, width=900),
+        time_chart_narrow=charts.budget_bars(rows=rows, title=title, width=360),
+        spent_seconds=sum(round(step.spent_seconds) for step in steps),
+        budget_seconds=sum(step.budget_seconds for step in steps),
         questions_asked=list(QuestionAsked.objects.filter(session=session)),
         answered_count=sum(1 for step in steps if not step.answer.is_blank),
     )

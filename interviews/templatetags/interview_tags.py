@@ -4,7 +4,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from interviews.markdown import highlight_quotes, render_markdown
-from interviews.timechart import clock
+from mlsd_site.charts import clock
 
 register = template.Library()
 

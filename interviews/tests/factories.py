@@ -121,7 +121,7 @@ def start_session(*, candidate_user=None, case_study=None, duration_seconds: int
     return session
 
 
-# --- Grading --------------------------------------------------------------------------------
+# --- Scorecards -----------------------------------------------------------------------------
 
 SAMPLE_ANSWERS = {
     1: "Predict **p(click)** for every candidate ad: a calibrated probability.",

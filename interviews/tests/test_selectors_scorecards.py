@@ -1,19 +1,15 @@
-"""Scorecard selectors: who sees which scores, model evidence (from model grading), the
-released verdicts for the combined standings, the skill profile, replay, the queue, and the
-calibration figures (checked against scikit-learn on a hand-built panel)."""
+"""Scorecard selectors: who sees which scores, the released verdicts for the combined
+standings, the skill profile, replay, the queue, and the calibration figures (checked against
+scikit-learn on a hand-built panel). Model evidence beside a session is grading's:
+grading/tests/test_selectors_evidence.py."""
 
-import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from sklearn.metrics import cohen_kappa_score
 
-from grading.models import Dataset, Leaderboard, Score, Submission
-from grading.selectors.evidence import model_evidence_for_session
 from interviews.models import AnswerRevision, InterviewSession
 from interviews.scorecards import services as services
 from interviews.scorecards import verdict as rules
@@ -93,66 +89,6 @@ def test_candidates_and_unsubmitted_sessions_are_404_for_scorecards():
     with pytest.raises(Http404):
         grade_get_for_grader(user=interviewer(), session_id=session.pk)
     assert session_get_for_scorecard(user=interviewer(), session_id=session.pk) == session
-
-
-# --- model evidence ---------------------------------------------------------------------------
-
-
-def _score(user, case_study, *, public, private=0.5, status=Submission.Status.SCORED,
-           created_at=None):
-    dataset = Dataset.objects.filter(case_study=case_study, is_active=True).first()
-    if dataset is None:
-        dataset = Dataset.objects.create(case_study=case_study, generator_version=1, seed=1,
-                                         size="tiny", fingerprint="f" * 64, train_rows=10,
-                                         heldout_rows=10, public_rows=5)
-    submission = Submission.objects.create(
-        uuid=uuid.uuid4(), case_study=case_study, candidate=user, artifact="artifacts/x.bin",
-        status=status, failure_reason="internal_error" if status == "failed" else "")
-    if created_at is not None:
-        Submission.objects.filter(pk=submission.pk).update(created_at=created_at)
-    if status == Submission.Status.SCORED:
-        Score.objects.create(
-            submission=submission, dataset=dataset, scorer_version=1,
-            primary_metric=case_study.primary_metric, public_primary=public,
-            private_primary=private, public_ci_low=public - 0.012345,
-            public_ci_high=public + 0.012345, private_ci_low=private - 0.01,
-            private_ci_high=private + 0.01, metrics={}, latency_p50_ms=3,
-            latency_p99_ms=140.0, latency_budget_ms=100, artifact_bytes=10,
-            scoring_seconds=1)
-    return submission
-
-
-def test_model_evidence_lists_the_candidates_scored_submissions_for_the_case():
-    session = submitted_session()
-    case = session.case_study
-    newest = _score(session.candidate, case, public=0.7123456)
-    older = _score(session.candidate, case, public=0.61, created_at=timezone.now()
-                   - timedelta(days=2))
-    _score(session.candidate, case, public=0.9, status=Submission.Status.FAILED)
-    _score(candidate(), case, public=0.99)  # someone else
-    _score(session.candidate, CaseStudyFactory(), public=0.98)  # another case study
-    with CaptureQueriesContext(connection) as queries:
-        evidence = model_evidence_for_session(session=session)
-    assert len(queries) == 2
-    assert [item.submission.pk for item in evidence] == [newest.pk, older.pk]
-    first = evidence[0]
-    assert first.metric_label == "NDCG@10"
-    assert first.better == "higher is better"
-    # Public value and interval rounded as on the leaderboard (4 decimals by default).
-    assert first.public_value == 0.7123
-    assert first.public_ci == (round(0.7123456 - 0.012345, 4), round(0.7123456 + 0.012345, 4))
-    assert first.private_value is None and first.private_ci is None
-    assert not first.within_latency_budget  # 140 ms p99 against 100
-    assert not first.before_interview and evidence[1].before_interview
-
-
-def test_model_evidence_shows_the_private_score_once_the_round_is_closed():
-    session = submitted_session()
-    _score(session.candidate, session.case_study, public=0.7, private=0.655)
-    Leaderboard.objects.create(case_study=session.case_study, is_closed=True)
-    (item,) = model_evidence_for_session(session=session)
-    assert item.private_value == 0.655
-    assert item.private_ci == pytest.approx((0.645, 0.665))
 
 
 # --- released verdicts (combined standings) ---------------------------------------------------
@@ -251,7 +187,12 @@ def test_replay_shows_each_answer_as_it_stood_at_a_time():
         AnswerRevision.objects.filter(answer=first.answer, version=version).update(
             elapsed_ms=minutes * 60_000)
     AnswerRevision.objects.filter(answer__step_number=2).update(elapsed_ms=9 * 60_000)
-    frame = session_replay_frame(session=session, at_ms=6 * 60_000)
+    # As the view has it: fetched with its rubric (``session_get_for_scorecard``).
+    session = type(session).objects.select_related("rubric").get(pk=session.pk)
+    with CaptureQueriesContext(connection) as queries:
+        frame = session_replay_frame(session=session, at_ms=6 * 60_000)
+    # The answers as they stood, the rubric's titles, the questions asked so far.
+    assert len(queries) == 3
     by_step = {step.number: step for step in frame.steps}
     assert (by_step[1].text, by_step[1].version, by_step[1].final_version) == (
         "Second draft.", 2, 2)

@@ -378,7 +378,7 @@ def test_review_shows_answers_diagram_time_chart_and_a_labelled_coverage_hint(
     assert "Not answered" in html  # steps 1, 3, 4, 6
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert 'data-diagram' in html and "a[Feature store] --&gt; b[Ranker]" in html
-    assert html.count('class="tc-bar') == 6
+    assert html.count('<rect class="chart-bar') == 12  # six steps, wide and narrow charts
     assert "Awaiting grading" in html and "Submitted early" in html
 
 

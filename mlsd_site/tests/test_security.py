@@ -100,8 +100,32 @@ def test_healthz_reports_database_and_workers(client):
     from grading.services.workers import worker_heartbeat_record
 
     body = client.get("/healthz").json()
-    assert body == {"database": "ok", "workers_alive": 0, "worker_last_seen_seconds": None}
-    worker_heartbeat_record(hostname="celery@test", starting=True)
+    assert body == {"database": "ok", "workers_alive": 0, "worker_last_seen_seconds": None,
+                    "workers": [], "workers_per_queue": {"default": 0, "scoring": 0}}
+    worker_heartbeat_record(hostname="scoring@test", queues=["scoring"], starting=True)
     body = client.get("/healthz").json()
     assert body["workers_alive"] == 1
     assert 0 <= body["worker_last_seen_seconds"] < 60
+    [worker] = body["workers"]
+    assert worker["hostname"] == "scoring@test" and worker["queues"] == ["scoring"]
+    assert 0 <= worker["last_seen_seconds"] < 60
+    assert body["workers_per_queue"] == {"default": 0, "scoring": 1}
+
+
+@pytest.mark.django_db
+def test_healthz_leaves_out_a_worker_silent_for_longer_than_the_window(client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from grading.models import WorkerHeartbeat
+    from grading.services.workers import worker_heartbeat_record
+
+    worker_heartbeat_record(hostname="default@test", queues=["default"])
+    worker_heartbeat_record(hostname="scoring@gone", queues=["scoring"])
+    WorkerHeartbeat.objects.filter(hostname="scoring@gone").update(
+        seen_at=timezone.now() - timedelta(seconds=settings.WORKER_ALIVE_SECONDS + 1))
+    body = client.get("/healthz").json()
+    assert [worker["hostname"] for worker in body["workers"]] == ["default@test"]
+    assert body["workers_alive"] == 1
+    assert body["workers_per_queue"] == {"default": 1, "scoring": 0}

@@ -1,11 +1,15 @@
 """In CI the suite runs on the real services; these tests prove it, with a real worker."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from grading.models import WorkerHeartbeat
+from interviews.models import InterviewSession
+from interviews.tests.factories import start_session
 
 pytestmark = pytest.mark.services
 
@@ -24,16 +28,22 @@ def test_redis_answers(require_redis):
     assert client.get("mlsd:test") == b"ok"
 
 
-def test_a_real_worker_on_redis_runs_a_task_against_this_database(celery_worker_process):
-    from grading.tasks import worker_heartbeat_task
+def test_a_real_worker_on_redis_runs_a_task_against_this_database(celery_workers):
+    from interviews.tasks import submit_overdue_sessions_task
 
+    worker = celery_workers(queue="default")
     deadline = time.monotonic() + 60
     # The worker records itself when it is ready; then a task sent through Redis runs.
     while not WorkerHeartbeat.objects.exists():
-        assert celery_worker_process.poll() is None, celery_worker_process.log_path.read_text()
-        assert time.monotonic() < deadline, celery_worker_process.log_path.read_text()
+        assert worker.poll() is None, worker.log_path.read_text()
+        assert time.monotonic() < deadline, worker.log_path.read_text()
         time.sleep(0.3)
-    worker_heartbeat_task.delay(hostname="sent-through-redis")
-    while not WorkerHeartbeat.objects.filter(hostname="sent-through-redis").exists():
-        assert time.monotonic() < deadline, celery_worker_process.log_path.read_text()
+    session = start_session(duration_seconds=60)
+    InterviewSession.objects.filter(pk=session.pk).update(
+        started_at=F("started_at") - timedelta(hours=1),
+        deadline=F("deadline") - timedelta(hours=1),
+        active_step_since=F("active_step_since") - timedelta(hours=1))
+    submit_overdue_sessions_task.delay()
+    while not InterviewSession.objects.get(pk=session.pk).is_submitted:
+        assert time.monotonic() < deadline, worker.log_path.read_text()
         time.sleep(0.3)

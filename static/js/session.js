@@ -1,33 +1,28 @@
-/* The interview session page. No framework: htmx sends the saves and the heartbeat, this
- * file decides when, and keeps the candidate's text safe until the server has it.
+/* The interview session page. No framework: htmx sends the saves and the heartbeat,
+ * lib/autosave.js decides when and keeps the candidate's text safe until the server has it
+ * (debounce, blur, hidden tab, keepalive on pagehide, localStorage per tab, retries with
+ * backoff). This file is what only this page has:
  *
- * - Autosave: about a second after typing stops, at once on blur, when the tab is hidden,
- *   and with fetch(keepalive) when the page goes away. hx-sync="this:queue last" on each
- *   step's form keeps one tab's saves in order; every save names the version it edited.
- * - Until the server confirms a save, the text is also in localStorage; a tab that died
- *   leaves it there and the next visit saves it (through the same conflict check).
- * - A failed save says "Not saved" and retries with backoff (network, 401, 403, 5xx);
- *   409 shows both texts (keep mine / take the saved one / merge by editing); 423 means
- *   the interview has ended.
+ * - Six step forms; each save names the version it edited and reports the step being
+ *   worked on. A copy a tab left in localStorage is saved on the next visit against the
+ *   version it was based on, so a server that moved on shows the conflict panel.
+ * - 409 shows both texts (keep mine / take the saved one / merge by editing); 423 means
+ *   the interview has ended and locks the page.
  * - The Markdown preview is rendered by the server when its tab is shown (its own request),
- *   so the saves stay small.
+ *   so the saves stay small; step 5's Mermaid diagram renders as it is typed.
  * - The countdown runs on the monotonic clock from the server's remaining time, corrected by
  *   every response; warnings at 5 and 1 minutes and when a step runs over its budget.
  * - The step being worked on is reported with each save and by the heartbeat, so the server
  *   can add up the time per step.
  */
-(function () {
-  "use strict";
+import { Autosave, csrfToken, flushAll, leavePage, localTime, localizeTimes, sameValue, whenReady } from "./lib/autosave.js";
+import { toast } from "./lib/toasts.js";
 
-  const root = document.getElementById("session");
-  if (!root || !window.htmx) return;
+const root = document.getElementById("session");
+if (root && window.htmx) sessionPage(root, window.htmx);
 
-  const SAVE_DEBOUNCE_MS = 1000;
+function sessionPage(root, htmx) {
   const FOCUS_DEBOUNCE_MS = 800;
-  const RETRY_FIRST_MS = 1000;
-  const RETRY_MAX_MS = 30000;
-  const TAB_ALIVE_MS = 15000;
-  const BACKUP_MAX_AGE_MS = 14 * 24 * 3600 * 1000;
   const WARNINGS = [
     { ms: 60 * 1000, key: "1min", text: "1 minute left. Wrap up the step you are on." },
     { ms: 5 * 60 * 1000, key: "5min", text: "5 minutes left." },
@@ -54,44 +49,8 @@
     return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
   }
 
-  function localTime(iso) {
-    const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return null;
-    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-  }
-
-  function localizeTimes(scope) {
-    scope.querySelectorAll("time[datetime]").forEach((time) => {
-      const text = localTime(time.getAttribute("datetime"));
-      if (text && time.closest(".save-state, .conflict-box")) time.textContent = text;
-    });
-  }
-
-  function csrfToken() {
-    // The cookie first: it is current even after a log-in in another tab rotated it.
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
-    } catch (error) {
-      return "";
-    }
-  }
-
-  function toast(text, tone) {
-    const item = document.createElement("div");
-    item.className = `toast toast-${tone || "info"}`;
-    item.setAttribute("role", "status");
-    item.textContent = text;
-    const close = document.createElement("button");
-    close.type = "button";
-    close.className = "toast-close";
-    close.setAttribute("aria-label", "Dismiss");
-    close.textContent = "×";
-    close.addEventListener("click", () => item.remove());
-    item.append(close);
-    toasts.append(item);
-    setTimeout(() => item.remove(), 9000);
+  function localizeSaveTimes(scope) {
+    localizeTimes(scope, ".save-state, .conflict-box");
   }
 
   function once(key) {
@@ -117,33 +76,6 @@
     if (Number.isFinite(ms)) deadlineAt = performance.now() + ms;
   }
 
-  /* ---------------------------------------------------------------- per-tab backups */
-
-  let tabId;
-  try {
-    tabId = sessionStorage.getItem("mlsd:tab") || Math.random().toString(36).slice(2, 10);
-    sessionStorage.setItem("mlsd:tab", tabId);
-  } catch (error) {
-    tabId = Math.random().toString(36).slice(2, 10);
-  }
-  const backupPrefix = `mlsd:backup:${sessionId}:`;
-
-  function storage() {
-    try { return window.localStorage; } catch (error) { return null; }
-  }
-
-  function markTabAlive() {
-    const store = storage();
-    if (store) try { store.setItem(`mlsd:tab:${tabId}`, String(Date.now())); } catch (error) { /* full */ }
-  }
-
-  function tabIsGone(otherTab) {
-    if (otherTab === tabId) return true;
-    const store = storage();
-    const seen = Number((store && store.getItem(`mlsd:tab:${otherTab}`)) || 0);
-    return Date.now() - seen > TAB_ALIVE_MS;
-  }
-
   /* ---------------------------------------------------------------- steps */
 
   const steps = new Map();
@@ -157,18 +89,22 @@
       diagramView: form.querySelector(".diagram-view"),
       preview: form.querySelector(".md-preview"),
       conflictBox: form.querySelector(".conflict"),
-      debounce: null,
       diagramDebounce: null,
-      retryTimer: null,
-      retryDelay: 0,
-      retryAt: 0,
-      retryReason: "",
-      inflight: null,
-      error: null,
-      conflict: false,
-      state: "saved",
     };
-    step.confirmed = valueOf(step);
+    step.save = new Autosave(form, {
+      backupKey: `mlsd:backup:${sessionId}:${step.n}`,
+      read: () => valueOf(step),
+      versionField: () => form.querySelector("input[name=base_version]"),
+      versionHeader: "X-Answer-Version",
+      show: (state, message) => setState(step, state, message),
+      sending: (parameters) => { parameters.active_step = reportedStep(); },
+      saved: () => onSaved(step),
+      conflict: () => onConflict(step),
+      closed: () => {
+        step.save.report("refused", "Not saved: the interview has ended.");
+        closeSession();
+      },
+    });
     steps.set(step.n, step);
   });
 
@@ -176,37 +112,8 @@
     return { text: step.text.value, diagram: step.diagram ? step.diagram.value : "" };
   }
 
-  function same(a, b) {
-    return Boolean(a && b) && a.text === b.text && a.diagram === b.diagram;
-  }
-
-  function isDirty(step) {
-    return !same(valueOf(step), step.confirmed);
-  }
-
-  function versionInput(step) {
-    return step.form.querySelector("input[name=base_version]");
-  }
-
-  function version(step) {
-    return Number(versionInput(step).value || 0);
-  }
-
-  function backupKey(step) {
-    return `${backupPrefix}${step.n}:${tabId}`;
-  }
-
-  function backup(step) {
-    const store = storage();
-    if (!store) return;
-    try {
-      store.setItem(backupKey(step), JSON.stringify({ ...valueOf(step), base: version(step), at: Date.now() }));
-    } catch (error) { /* storage full: the server copy is all we have */ }
-  }
-
-  function clearBackup(step) {
-    const store = storage();
-    if (store) store.removeItem(backupKey(step));
+  function hasAnswer(value) {
+    return Boolean(value.text.trim() || value.diagram.trim());
   }
 
   function stepLabel(step) {
@@ -215,7 +122,6 @@
   }
 
   function setState(step, state, message) {
-    step.state = state;
     const box = step.form.querySelector(".save-state");
     if (box) {
       box.dataset.state = state;
@@ -229,18 +135,18 @@
     let state = "saved";
     let text = "All changes saved";
     const list = [...steps.values()];
-    const failing = list.filter((s) => s.state === "error" || s.state === "conflict" || s.state === "refused");
+    const failing = list.filter((s) => ["error", "conflict", "refused"].includes(s.save.state));
     if (closed) {
-      const unsaved = list.filter((s) => isDirty(s));
+      const unsaved = list.filter((s) => s.save.isDirty());
       state = unsaved.length ? "error" : "closed";
       text = unsaved.length ? "Not saved: the interview has ended" : "Interview submitted";
     } else if (failing.length) {
       state = "error";
       const first = failing[0];
-      text = first.state === "conflict"
+      text = first.save.state === "conflict"
         ? `Not saved: step ${first.n} changed in another tab`
-        : `Not saved: step ${first.n}${first.retryTimer ? ", retrying" : ""}`;
-    } else if (list.some((s) => s.inflight || isDirty(s))) {
+        : `Not saved: step ${first.n}${first.save.retrying ? ", retrying" : ""}`;
+    } else if (list.some((s) => s.save.inflight || s.save.isDirty())) {
       state = "saving";
       text = "Saving…";
     } else {
@@ -253,138 +159,25 @@
     summaryText.textContent = text;
   }
 
-  /* ---------------------------------------------------------------- saving */
+  /* ---------------------------------------------------------------- saves */
 
-  function fire(step) {
-    clearTimeout(step.debounce);
-    clearTimeout(step.retryTimer);
-    step.debounce = null;
-    step.retryTimer = null;
-    if (closed || step.conflict) return;
-    htmx.trigger(step.form, "autosave");
-  }
-
-  function requestSave(step, immediately) {
-    if (closed || step.conflict) return;
-    clearTimeout(step.debounce);
-    if (!isDirty(step)) {
-      if (!step.inflight && step.state !== "saved") setState(step, "saved");
-      return;
-    }
-    if (same(step.inflight, valueOf(step))) return; // the save in flight carries this text
-    if (step.state !== "error") setState(step, "dirty", "Editing…");
-    if (immediately) fire(step);
-    else step.debounce = setTimeout(() => fire(step), SAVE_DEBOUNCE_MS);
-  }
-
-  function flushAll() {
-    steps.forEach((step) => {
-      if (isDirty(step) && !step.conflict && !step.inflight) fire(step);
-    });
-  }
-
-  function retryReason(status) {
-    if (status === 0) return "no connection";
-    if (status === 401) return "you are logged out";
-    if (status === 403) return "the server refused it";
-    if (status >= 500) return "server error";
-    return `error ${status}`;
-  }
-
-  function scheduleRetry(step, status) {
-    step.retryDelay = Math.min(RETRY_MAX_MS, step.retryDelay ? step.retryDelay * 2 : RETRY_FIRST_MS);
-    const delay = Math.round(step.retryDelay * (0.85 + Math.random() * 0.3));
-    step.retryAt = performance.now() + delay;
-    step.retryReason = retryReason(status);
-    clearTimeout(step.retryTimer);
-    step.retryTimer = setTimeout(() => fire(step), delay);
-    showRetry(step);
-  }
-
-  function showRetry(step) {
-    const seconds = Math.max(1, Math.ceil((step.retryAt - performance.now()) / 1000));
-    setState(step, "error", `Not saved (${step.retryReason}). Retrying in ${seconds} s…`);
-  }
-
-  function onSaved(step, xhr, sent) {
-    const serverVersion = Number(xhr.getResponseHeader("X-Answer-Version"));
-    if (Number.isFinite(serverVersion)) versionInput(step).value = String(serverVersion);
-    step.confirmed = sent || step.confirmed;
-    step.retryDelay = 0;
-    step.error = null;
-    localizeTimes(step.form);
-    step.card.classList.toggle("is-answered", Boolean(step.confirmed.text.trim() || step.confirmed.diagram.trim()));
+  function onSaved(step) {
+    localizeSaveTimes(step.form);
+    step.card.classList.toggle("is-answered", hasAnswer(step.save.confirmed));
     markNavAnswered(step);
-    if (isDirty(step)) {
-      backup(step);
-      setState(step, "dirty", "Editing…");
-      requestSave(step, false);
-    } else {
-      clearBackup(step);
-      setState(step, "saved");
-    }
   }
 
   function onConflict(step) {
-    step.conflict = true;
-    clearTimeout(step.debounce);
-    clearTimeout(step.retryTimer);
-    step.retryTimer = null;
     step.text.readOnly = true;
     if (step.diagram) step.diagram.readOnly = true;
-    backup(step);
-    setState(step, "conflict", "Not saved: this step changed in another tab. Choose what to keep below.");
-    localizeTimes(step.conflictBox);
+    step.save.report("conflict", "Not saved: this step changed in another tab. Choose what to keep below.");
+    localizeSaveTimes(step.conflictBox);
     const box = step.conflictBox.querySelector(".conflict-box");
     if (box) box.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
 
   document.body.addEventListener("htmx:configRequest", (event) => {
-    event.detail.headers["X-CSRFToken"] = csrfToken();
-    const form = event.detail.elt;
-    if (form === pulseForm) {
-      event.detail.parameters.step = reportedStep();
-      return;
-    }
-    const step = steps.get(Number(form.dataset && form.dataset.step));
-    if (!step || !form.classList.contains("answer-form")) return;
-    step.inflight = valueOf(step);
-    event.detail.parameters.active_step = reportedStep();
-    setState(step, "saving", "Saving…");
-  });
-
-  document.body.addEventListener("htmx:beforeSwap", (event) => {
-    const status = event.detail.xhr.status;
-    // 409 (both texts) and 423 (the interview ended) carry fragments meant for the page.
-    if (status === 409 || status === 423) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
-
-  document.body.addEventListener("htmx:afterRequest", (event) => {
-    const form = event.detail.elt;
-    if (!form || !form.classList || !form.classList.contains("answer-form")) return;
-    const step = steps.get(Number(form.dataset.step));
-    if (!step) return;
-    const xhr = event.detail.xhr;
-    const status = xhr ? xhr.status : 0;
-    const sent = step.inflight;
-    step.inflight = null;
-    if (status === 200) {
-      onSaved(step, xhr, sent);
-    } else if (status === 409) {
-      onConflict(step);
-    } else if (status === 423) {
-      setState(step, "refused", "Not saved: the interview has ended.");
-      closeSession();
-    } else if (status === 400) {
-      step.error = (xhr.responseText || "Not saved.").slice(0, 300);
-      setState(step, "error", step.error);
-    } else {
-      scheduleRetry(step, status);
-    }
-    updateSummary();
+    if (event.detail.elt === pulseForm) event.detail.parameters.step = reportedStep();
   });
 
   /* ---------------------------------------------------------------- conflicts */
@@ -411,18 +204,19 @@
   }
 
   function resolveConflict(step, box, text, diagram) {
-    versionInput(step).value = box.dataset.serverVersion;
+    if (closed) return;
+    step.save.setVersion(Number(box.dataset.serverVersion));
     step.text.value = text;
     if (step.diagram) step.diagram.value = diagram;
-    step.conflict = false;
+    step.save.resume();
     step.text.readOnly = false;
     if (step.diagram) step.diagram.readOnly = false;
     step.conflictBox.replaceChildren();
-    backup(step);
+    step.save.backup();
     if (step.diagram) renderDiagram(step);
     refreshPreview(step);
-    setState(step, "dirty", "Saving…");
-    fire(step);
+    step.save.report("dirty", "Saving…");
+    step.save.fire();
   }
 
   root.addEventListener("click", (event) => {
@@ -480,28 +274,21 @@
 
   function markNavAnswered(step) {
     const item = document.querySelector(`#step-times [data-step="${step.n}"]`);
-    if (item) item.classList.toggle("is-answered", Boolean(step.text.value.trim() || (step.diagram && step.diagram.value.trim())));
+    if (item) item.classList.toggle("is-answered", hasAnswer(valueOf(step)));
   }
 
   steps.forEach((step) => {
-    const onInput = () => {
-      backup(step);
-      setActive(step.n);
-      requestSave(step, false);
-    };
-    step.text.addEventListener("input", onInput);
-    step.text.addEventListener("blur", () => requestSave(step, true));
+    // The engine saves on input and blur (lib/autosave.js); here only what the page shows.
+    step.text.addEventListener("input", () => setActive(step.n));
     if (step.diagram) {
       step.diagram.addEventListener("input", () => {
-        onInput();
+        setActive(step.n);
         clearTimeout(step.diagramDebounce);
         step.diagramDebounce = setTimeout(() => renderDiagram(step), 400);
       });
-      step.diagram.addEventListener("blur", () => requestSave(step, true));
       renderDiagram(step);
     }
     step.form.addEventListener("focusin", () => setActive(step.n));
-    step.form.addEventListener("submit", (event) => event.preventDefault());
     step.form.querySelectorAll(".editor-tab").forEach((tab) => {
       tab.addEventListener("click", () => {
         const preview = tab.dataset.view === "preview";
@@ -509,7 +296,7 @@
         step.text.hidden = preview;
         step.preview.hidden = !preview;
         if (preview) {
-          if (isDirty(step)) fire(step);
+          step.save.request(true);
           refreshPreview(step);
         }
       });
@@ -551,7 +338,7 @@
       localSpent.set(n, Number(item.dataset.spentSeconds || 0));
       item.classList.toggle("is-active", n === activeStep);
       const step = steps.get(n);
-      if (step) item.classList.toggle("is-answered", Boolean(step.text.value.trim() || (step.diagram && step.diagram.value.trim())));
+      if (step) item.classList.toggle("is-answered", hasAnswer(valueOf(step)));
     });
   }
 
@@ -623,7 +410,6 @@
       localSpent.set(activeStep, (localSpent.get(activeStep) || 0) + dt);
     }
     showStepTimes();
-    steps.forEach((step) => { if (step.retryTimer) showRetry(step); });
   }
 
   /* ---------------------------------------------------------------- closing */
@@ -632,12 +418,10 @@
     if (closed) return;
     closed = true;
     steps.forEach((step) => {
-      clearTimeout(step.debounce);
-      clearTimeout(step.retryTimer);
-      step.retryTimer = null;
+      step.save.halt("closed");
       step.text.readOnly = true;
       if (step.diagram) step.diagram.readOnly = true;
-      if (isDirty(step) && step.state !== "refused") setState(step, "refused", "Not saved: the interview has ended.");
+      if (step.save.isDirty() && step.save.state !== "refused") step.save.report("refused", "Not saved: the interview has ended.");
     });
     root.classList.add("is-closed");
     document.getElementById("submit-open").disabled = true;
@@ -653,7 +437,7 @@
   document.body.addEventListener("session:closed", () => closeSession());
   document.body.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target && event.detail.target.id === "step-times") readStepTimes();
-    localizeTimes(event.detail.target || document);
+    localizeSaveTimes(event.detail.target || document);
   });
   let closingCheck = null;
   document.body.addEventListener("htmx:afterRequest", (event) => {
@@ -669,7 +453,7 @@
 
   document.getElementById("submit-open").addEventListener("click", () => {
     flushAll();
-    const unanswered = [...steps.values()].filter((step) => !step.text.value.trim() && !(step.diagram && step.diagram.value.trim()));
+    const unanswered = [...steps.values()].filter((step) => !hasAnswer(valueOf(step)));
     dialog.querySelector("[data-remaining-text]").textContent = clock(remainingMs() / 1000);
     dialog.querySelector("[data-unanswered-text]").textContent = unanswered.length
       ? `${unanswered.length} step${unanswered.length > 1 ? "s are" : " is"} not answered yet (${unanswered.map((s) => s.n).join(", ")}).`
@@ -687,13 +471,13 @@
     flushAll();
     const started = performance.now();
     const wait = () => {
-      const busy = [...steps.values()].some((step) => step.inflight || (isDirty(step) && !step.conflict && step.state !== "error"));
+      const busy = [...steps.values()].some(({ save }) => save.inflight || (save.isDirty() && !save.stopped && save.state !== "error"));
       if (busy && performance.now() - started < 5000) {
         setTimeout(wait, 100);
         return;
       }
       button.textContent = "Submitting…";
-      leaving = true;
+      leavePage();
       event.detail.issueRequest(true);
     };
     wait();
@@ -701,64 +485,17 @@
 
   /* ---------------------------------------------------------------- leaving the page */
 
-  let leaving = false;
-
-  function sendFinalSaves() {
-    // The page is going away and may abort a save in flight: send the text once more with
-    // keepalive. A save that in fact landed twice is harmless (same text, no new version).
-    steps.forEach((step) => {
-      if (closed || step.conflict || !isDirty(step)) return;
-      const body = new FormData();
-      const value = valueOf(step);
-      body.append("text", value.text);
-      body.append("diagram", value.diagram);
-      body.append("base_version", String(version(step)));
-      body.append("csrfmiddlewaretoken", csrfToken());
-      try {
-        fetch(step.form.getAttribute("hx-post"), {
-          method: "POST", body, keepalive: true, credentials: "same-origin",
-          headers: { "X-CSRFToken": csrfToken() },
-        }).catch(() => undefined);
-      } catch (error) { /* the localStorage copy is kept for the next visit */ }
-    });
-    if (!closed && navigator.sendBeacon) {
-      const body = new FormData();
-      body.append("step", "");
-      body.append("csrfmiddlewaretoken", csrfToken());
-      navigator.sendBeacon(pulseForm.getAttribute("hx-post"), body);
-    }
-  }
-
+  // The saves' own events (hidden tab, pagehide, beforeunload, online) are the engine's;
+  // the page adds the step being worked on.
   document.addEventListener("visibilitychange", () => {
-    if (document.hidden) {
-      flushAll();
-      reportFocus(true);
-    } else if (!closed) {
-      reportFocus(true);
-    }
+    if (document.hidden || !closed) reportFocus(true);
   });
   window.addEventListener("pagehide", () => {
-    sendFinalSaves();
-    const store = storage();
-    if (store) store.removeItem(`mlsd:tab:${tabId}`);
-  });
-  window.addEventListener("pageshow", (event) => {
-    // Back from the back/forward cache: versions may be stale, so start from the server.
-    if (event.persisted) window.location.reload();
-  });
-  window.addEventListener("beforeunload", (event) => {
-    if (closed || leaving) return;
-    const unsaved = [...steps.values()].some((step) => step.inflight || isDirty(step));
-    if (unsaved) {
-      // Ask before leaving; the saves go out now, and with keepalive on pagehide if the
-      // candidate leaves anyway.
-      flushAll();
-      event.preventDefault();
-      event.returnValue = "";
-    }
-  });
-  window.addEventListener("online", () => {
-    steps.forEach((step) => { if (step.retryTimer) fire(step); });
+    if (closed || !navigator.sendBeacon) return;
+    const body = new FormData();
+    body.append("step", "");
+    body.append("csrfmiddlewaretoken", csrfToken());
+    navigator.sendBeacon(pulseForm.getAttribute("hx-post"), body);
   });
 
   /* ---------------------------------------------------------------- start */
@@ -767,53 +504,25 @@
     // Text a tab typed but the server never confirmed (the tab was closed, crashed, or this
     // is a reload): save it against the version it was based on. When the server moved on
     // meanwhile, the conflict panel shows both texts.
-    const store = storage();
-    if (!store) return;
-    const keys = [];
-    for (let i = 0; i < store.length; i += 1) keys.push(store.key(i));
-    const now = Date.now();
     steps.forEach((step) => {
-      let best = null;
-      keys.filter((key) => key && key.startsWith(`${backupPrefix}${step.n}:`)).forEach((key) => {
-        let saved;
-        try { saved = JSON.parse(store.getItem(key)); } catch (error) { saved = null; }
-        const owner = key.split(":").pop();
-        if (!saved || now - saved.at > BACKUP_MAX_AGE_MS) { store.removeItem(key); return; }
-        if (!tabIsGone(owner)) return;
-        if (!best || saved.at > best.saved.at) best = { key, saved };
-      });
-      if (!best) return;
-      const value = { text: best.saved.text || "", diagram: best.saved.diagram || "" };
-      keys.filter((key) => key && key.startsWith(`${backupPrefix}${step.n}:`) && tabIsGone(key.split(":").pop()))
-        .forEach((key) => store.removeItem(key));
-      if (same(value, step.confirmed)) return;
+      const backup = step.save.takeBackup();
+      if (!backup) return;
+      const value = { text: backup.value.text || "", diagram: backup.value.diagram || "" };
+      if (sameValue(value, step.save.confirmed)) return;
       step.text.value = value.text;
       if (step.diagram) step.diagram.value = value.diagram;
-      versionInput(step).value = String(best.saved.base || 0);
-      backup(step);
+      step.save.setVersion(backup.base);
+      step.save.backup();
       if (step.diagram) renderDiagram(step);
       toast(`Restored unsaved changes to step ${step.n} from this browser.`, "info");
-      fire(step);
+      step.save.fire();
     });
   }
 
-  function cleanOldBackups() {
-    const store = storage();
-    if (!store) return;
-    const now = Date.now();
-    for (let i = store.length - 1; i >= 0; i -= 1) {
-      const key = store.key(i);
-      if (key && key.startsWith("mlsd:tab:") && now - Number(store.getItem(key)) > BACKUP_MAX_AGE_MS) store.removeItem(key);
-    }
-  }
-
-  markTabAlive();
-  setInterval(markTabAlive, 5000);
-  cleanOldBackups();
-  localizeTimes(root);
+  localizeSaveTimes(root);
   readStepTimes();
-  restoreBackups();
+  whenReady(restoreBackups);
   updateSummary();
   tick();
   setInterval(tick, 250);
-})();
+}

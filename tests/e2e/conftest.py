@@ -51,8 +51,11 @@ def page(browser, live_server):
     context.close()
 
 
-def screenshot(page, name: str, full_page: bool = True) -> Path:
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOT_DIR / f"{name}.png"
+def screenshot(page, name: str, full_page: bool = True, docs: bool = True) -> Path:
+    """Save a screenshot: into docs/img/ (committed, shown in the README) when ``docs``,
+    else under var/screenshots/ (to look at, never committed)."""
+    folder = SCREENSHOT_DIR if docs else ROOT / "var" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -5,7 +5,6 @@ radar chart. On the way: the draft survives a reload, the replay slider, the cal
 page. Screenshots: docs/img/grading-*.png."""
 
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import skip_or_fail
-from grading.models import Dataset, Score, Submission
+from grading.tests.factories import ScoreFactory
 from interviews.models import (
     AnswerRevision,
     CaseStudy,
@@ -93,20 +92,13 @@ def take_interview(user, case_study: CaseStudy) -> InterviewSession:
 
 
 def model_submission(user, case_study: CaseStudy) -> None:
-    dataset = Dataset.objects.create(case_study=case_study, generator_version=1, seed=7,
-                                     size="tiny", fingerprint="e" * 64, train_rows=100,
-                                     heldout_rows=100, public_rows=50)
-    submission = Submission.objects.create(
-        uuid=uuid.uuid4(), case_study=case_study, candidate=user, artifact="artifacts/m.bin",
-        original_filename="model.onnx", status=Submission.Status.SCORED)
-    Submission.objects.filter(pk=submission.pk).update(
-        created_at=timezone.now() - timedelta(hours=3))
-    Score.objects.create(
-        submission=submission, dataset=dataset, scorer_version=1, primary_metric="log_loss",
+    """A log-loss score from three hours before the interview, its round still open."""
+    ScoreFactory(
+        submission__candidate=user, submission__case_study=case_study,
+        submission__created_at=timezone.now() - timedelta(hours=3),
         public_primary=0.4123456, private_primary=0.4189, public_ci_low=0.4011,
-        public_ci_high=0.4236, private_ci_low=0.41, private_ci_high=0.428, metrics={},
-        latency_p50_ms=3.1, latency_p99_ms=11.4, latency_budget_ms=80, artifact_bytes=42_000,
-        scoring_seconds=2.0)
+        public_ci_high=0.4236, private_ci_low=0.41, private_ci_high=0.428,
+        latency_p50_ms=3.1, latency_p99_ms=11.4)
 
 
 def double_graded_history() -> None:
@@ -228,7 +220,7 @@ def test_interviewer_grades_and_releases_then_the_candidate_reads_the_feedback(
     assert grade.status == "draft" and grade.step_scores.get(step_number=6).level == 2
     page.set_viewport_size({"width": 1440, "height": 1180})
     page.locator("#step-4").evaluate("(card) => window.scrollTo(0, card.offsetTop - 96)")
-    screenshot(page, "grading-page", full_page=False)
+    screenshot(page, "scorecard-page", full_page=False)
     page.set_viewport_size({"width": 1440, "height": 1000})
 
     # --- submit (after confirming), then release
@@ -253,14 +245,14 @@ def test_interviewer_grades_and_releases_then_the_candidate_reads_the_feedback(
     expect(page.get_by_test_id("replay-step-4")).not_to_contain_text("deep and cross network")
     expect(page.get_by_test_id("replay-step-4")).to_contain_text("save 1 of 2")
     expect(page.get_by_test_id("replay-step-6")).to_contain_text("Nothing yet")
-    screenshot(page, "grading-replay", full_page=False)
+    screenshot(page, "scorecard-replay", full_page=False)
 
     # --- calibration across interviewers
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Calibration").click()
     expect(page.get_by_test_id("cal-sessions")).to_have_text("5")
     expect(page.get_by_test_id("leniency-table")).to_contain_text("maria")
     expect(page.get_by_test_id("kappa-chart").locator("rect.chart-bar")).to_have_count(7)
-    screenshot(page, "grading-calibration")
+    screenshot(page, "scorecard-calibration")
     interviewer_errors = list(page.console_errors)
 
     # --- the candidate sees the released feedback
@@ -288,7 +280,7 @@ def test_interviewer_grades_and_releases_then_the_candidate_reads_the_feedback(
     expect(reader.get_by_test_id("review-diagram").locator("svg")).to_be_visible()
     expect(reader.get_by_test_id("feedback")).not_to_contain_text("interviewer ")
     reader.evaluate("window.scrollTo(0, 0)")
-    screenshot(reader, "grading-feedback", full_page=False)
+    screenshot(reader, "scorecard-feedback", full_page=False)
     context.close()
 
     assert interviewer_errors == [], interviewer_errors

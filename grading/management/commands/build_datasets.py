@@ -3,7 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from grading import baselines, datasets
+from grading import datasets
+from grading.baselines.onnx_export import export_onnx
+from grading.baselines.training import train_baselines
 from grading.services.datasets import dataset_build
 from grading.services.submissions import baseline_submission_create, submission_score_now
 from interviews.models import CaseStudy
@@ -42,10 +44,10 @@ class Command(BaseCommand):
                 self._baselines(case_study, built)
 
     def _baselines(self, case_study, built):
-        models = baselines.train_baselines(built)
+        models = train_baselines(built)
         with tempfile.TemporaryDirectory() as tmp:
             for name, model in models.items():
-                path = baselines.export_onnx(model.pipeline, built.spec, Path(tmp) / f"{name}.onnx")
+                path = export_onnx(model.pipeline, built.spec, Path(tmp) / f"{name}.onnx")
                 submission = baseline_submission_create(
                     case_study=case_study, name=name, artifact_path=path,
                     note=model.description)

@@ -6,7 +6,7 @@ Visibility rules live here, not only in templates:
 
 * ``session_get_for_scorecard``: interviewers and admins, submitted sessions only; Http404
   for anyone else (a candidate never learns whether a session id exists).
-* ``grades_visible_to``: a grader sees the other graders' scores only once they have
+* ``policy.others_visible``: a grader sees the other graders' scores only once they have
   submitted their own; an interviewer who does not grade the session sees them once every
   required grade is in (nobody is left to anchor); admins who do not grade it see them.
   When not visible, the selectors return no score at all (not just a hidden one).

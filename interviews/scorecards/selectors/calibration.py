@@ -17,7 +17,6 @@ from interviews.models import (
 from interviews.scorecards import agreement as agree
 from interviews.scorecards import verdict as rules
 from interviews.scorecards.selectors.queue import with_grade_counts
-from interviews.scorecards.services import COMMUNICATION_STEP
 from mlsd_site import charts
 
 
@@ -122,7 +121,7 @@ def calibration_report(*, case_study: CaseStudy | None = None) -> CalibrationRep
         value = rules.effective_level(rules.NOT_REACHED if not_reached else level)
         if value is None:
             continue
-        if step != COMMUNICATION_STEP:
+        if step != rules.COMMUNICATION_STEP:
             rater_levels[grader_id].append(rules.NOT_REACHED if not_reached else value)
         if session_id in eligible:
             by_session[session_id][step].append((grader_id, username, value))
@@ -135,7 +134,7 @@ def calibration_report(*, case_study: CaseStudy | None = None) -> CalibrationRep
             for i, (rater_a, _, level_a) in enumerate(entries):
                 for rater_b, _, level_b in entries[i + 1:]:
                     pairs[step].append((level_a, level_b))
-                    if step != COMMUNICATION_STEP:
+                    if step != rules.COMMUNICATION_STEP:
                         offsets[rater_a].append(level_a - level_b)
                         offsets[rater_b].append(level_b - level_a)
             values = [level for _, _, level in entries]
@@ -147,7 +146,7 @@ def calibration_report(*, case_study: CaseStudy | None = None) -> CalibrationRep
 
     step_rows = [StepAgreementRow(number=n, title=titles.get(n, f"Step {n}"),
                                   agreement=agree.agreement(pairs.get(n, [])))
-                 for n in (*rules.SCORED_STEPS, COMMUNICATION_STEP)]
+                 for n in (*rules.SCORED_STEPS, rules.COMMUNICATION_STEP)]
     overall = agree.agreement([pair for n in rules.SCORED_STEPS for pair in pairs.get(n, [])])
 
     def numeric(levels: list[int | str]) -> list[int]:
@@ -163,7 +162,7 @@ def calibration_report(*, case_study: CaseStudy | None = None) -> CalibrationRep
         key=lambda row: row.username)
     everything = [level for levels in rater_levels.values() for level in levels]
     kappa_chart = charts.bar_chart(
-        bars=[("Comm." if row.number == COMMUNICATION_STEP else f"Step {row.number}",
+        bars=[("Comm." if row.number == rules.COMMUNICATION_STEP else f"Step {row.number}",
                row.agreement.kappa if row.agreement.kappa is not None else float("nan"))
               for row in step_rows],
         title="Quadratic weighted kappa per step", y_label="kappa",

@@ -20,7 +20,6 @@ from interviews.models import (
 )
 from interviews.scorecards import verdict as rules
 from interviews.scorecards.selectors.workspace import scores_by_grade
-from interviews.scorecards.services import COMMUNICATION_STEP
 from mlsd_site import charts
 
 LEVEL_WORDS = {1: "weak", 2: "mixed", 3: "solid", 4: "strong"}
@@ -135,7 +134,8 @@ def feedback_for_candidate(*, session: InterviewSession) -> CandidateFeedback | 
     flags = list(dict.fromkeys(label for grader in graders
                                for label in grader.grade.red_flag_labels))
     return CandidateFeedback(
-        session=session, graders=graders, steps=steps, communication=build(COMMUNICATION_STEP),
+        session=session, graders=graders, steps=steps,
+        communication=build(rules.COMMUNICATION_STEP),
         radar_svg=_radar(axes, series, "Your level per step (1 to 4)"), red_flags=flags,
     )
 
@@ -193,7 +193,7 @@ def skill_profile_for_candidate(*, user: AbstractBaseUser) -> SkillProfile | Non
                    "Your average level per step (1 to 4)")
     return SkillProfile(
         sessions=len(sessions), case_studies=len({case for _, case, _ in sessions}),
-        rows=rows, communication=row(COMMUNICATION_STEP), radar_svg=radar,
+        rows=rows, communication=row(rules.COMMUNICATION_STEP), radar_svg=radar,
         mean=rules.mean_of([mean for _, _, mean in sessions]),
     )
 

@@ -1,4 +1,7 @@
-"""The scorecard queue: submitted sessions for interviewers, by state and case study."""
+"""The scorecard queue: submitted sessions for interviewers, by state and case study.
+
+Each row carries the flags its buttons need, from ``interviews.scorecards.policy``; the tabs
+filter in SQL (to paginate), restating two of the policy's rules as queryset filters."""
 
 from dataclasses import dataclass, field
 
@@ -13,9 +16,8 @@ from interviews.models import (
     Grade,
     InterviewSession,
 )
-from interviews.scorecards.selectors.access import interviewers_for_assignment
-from interviews.scorecards.services import may_release
-from mlsd_site import roles
+from interviews.scorecards import policy
+from interviews.scorecards.selectors.access import actor_of, interviewers_for_assignment
 
 QUEUE_PAGE_SIZE = 30
 QUEUE_STATES = {
@@ -24,6 +26,13 @@ QUEUE_STATES = {
     "graded": "Graded",
     "all": "All submitted",
 }
+
+# The SQL form of two policy rules, for sessions annotated by ``with_grade_counts``; the
+# policy's tests check that both forms agree.
+HAS_OPEN_SLOT = Q(grade_count__lt=F("graders_required"))  # policy.open_slots(...) > 0
+IS_COMPLETE = Q(submitted_count__gte=F("graders_required"),
+                submitted_count=F("grade_count"))  # policy.is_complete
+
 
 def _count(model_filter) -> Coalesce:
     """A correlated COUNT(*) subquery (no join, so several counts never multiply)."""
@@ -42,22 +51,27 @@ def with_grade_counts(queryset):
 
 @dataclass
 class QueueRow:
+    """One session in the queue. ``can_*`` say which buttons the viewer gets; for an
+    admin, ``assignable`` and ``drafts`` fill the Manage menu (empty unless ``can_manage``)."""
+
     session: InterviewSession
     grades: list[Grade]
     my_grade: Grade | None
     can_claim: bool
     can_release: bool
     answered: int
+    can_manage: bool = False
+    assignable: list[AbstractBaseUser] = field(default_factory=list)
+    drafts: list[Grade] = field(default_factory=list)
 
     @property
     def state(self) -> str:
         session = self.session
         if session.is_released:
             return "released"
-        submitted = sum(1 for grade in self.grades if grade.is_submitted)
-        if submitted >= session.graders_required and submitted == len(self.grades):
+        if policy.is_complete(session=session, grades=self.grades):
             return "ready"
-        if len(self.grades) < session.graders_required:
+        if self.open_slots:
             return "needs_grader"
         return "in_progress"
 
@@ -68,7 +82,7 @@ class QueueRow:
 
     @property
     def open_slots(self) -> int:
-        return max(self.session.graders_required - len(self.grades), 0)
+        return policy.open_slots(session=self.session, grades=self.grades)
 
 
 @dataclass
@@ -79,8 +93,6 @@ class ScorecardQueue:
     case_slug: str
     counts: dict[str, int]
     case_studies: list[CaseStudy]
-    interviewers: list[AbstractBaseUser] = field(default_factory=list)
-    is_admin: bool = False
 
 
 def scorecard_queue(*, user: AbstractBaseUser, state: str = "unclaimed", case_slug: str = "",
@@ -99,11 +111,9 @@ def scorecard_queue(*, user: AbstractBaseUser, state: str = "unclaimed", case_sl
     else:
         case_slug = ""
     filters = {
-        "unclaimed": Q(grade_count__lt=F("graders_required"),
-                       feedback_released_at__isnull=True),
+        "unclaimed": HAS_OPEN_SLOT & Q(feedback_released_at__isnull=True),
         "mine": Q(is_mine=True),
-        "graded": Q(submitted_count__gte=F("graders_required"),
-                    submitted_count=F("grade_count")),
+        "graded": IS_COMPLETE,
         "all": Q(),
     }
     counts = {name: base.filter(condition).count() for name, condition in filters.items()}
@@ -118,26 +128,26 @@ def scorecard_queue(*, user: AbstractBaseUser, state: str = "unclaimed", case_sl
         .order_by("submitted_at" if state == "unclaimed" else "-submitted_at", "pk")
     )
     page = Paginator(sessions, QUEUE_PAGE_SIZE).get_page(page_number)
-    is_admin = roles.is_admin(user)
+    actor = actor_of(user)
+    interviewers = interviewers_for_assignment() if policy.may_manage(actor) else []
     rows = []
     for session in page.object_list:
         grades = list(session.grades.all())
-        my_grade = next((grade for grade in grades if grade.grader_id == user.pk), None)
-        submitted = sum(1 for grade in grades if grade.is_submitted)
-        rows.append(QueueRow(
-            session=session, grades=grades, my_grade=my_grade, answered=session.answered,
-            can_claim=(my_grade is None and not session.is_released
-                       and len(grades) < session.graders_required
-                       and session.candidate_id != user.pk),
-            can_release=(not session.is_released and submitted >= session.graders_required
-                         and submitted == len(grades)
-                         and may_release(user=user, session=session,
-                                         grader_ids={g.grader_id for g in grades})),
-        ))
+        row = QueueRow(
+            session=session, grades=grades, answered=session.answered,
+            my_grade=policy.grade_of(user_id=user.pk, grades=grades),
+            can_claim=policy.can_claim(actor=actor, session=session, grades=grades),
+            can_release=policy.can_release(actor=actor, session=session, grades=grades),
+            can_manage=policy.can_manage(actor=actor, session=session),
+        )
+        if row.can_manage:
+            row.assignable = [person for person in interviewers if not policy.is_own_interview(
+                user_id=person.pk, session=session)]
+            row.drafts = [grade for grade in grades if policy.can_take_back(grade)]
+        rows.append(row)
     return ScorecardQueue(
         rows=rows, page=page, state=state, case_slug=case_slug, counts=counts,
-        case_studies=case_studies, is_admin=is_admin,
-        interviewers=interviewers_for_assignment() if is_admin else [],
+        case_studies=case_studies,
     )
 
 

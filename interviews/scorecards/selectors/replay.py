@@ -2,7 +2,7 @@
 moment."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
 
@@ -12,6 +12,7 @@ from interviews.models import (
     InterviewSession,
     QuestionAsked,
 )
+from mlsd_site import charts
 
 
 @dataclass
@@ -34,38 +35,26 @@ class ReplayFrame:
 
 REPLAY_WIDTH = 900
 REPLAY_LABEL_WIDTH = 170
-REPLAY_RIGHT_PAD = 22  # room for the last time label
-REPLAY_ROW = 26
 
 
 @dataclass
 class ReplayTimeline:
-    """The saves of each step as ticks on a time axis (milliseconds since the start), and
-    the clarifying questions, for the replay slider."""
+    """The saves of each step and the clarifying questions on a time axis (milliseconds
+    since the start), drawn as an SVG whose cursor (``id="replay-cursor"``) the replay
+    slider's script moves: at ``plot_x + plot_width * ms / end_ms`` in the SVG's units."""
 
     end_ms: int
     duration_ms: int
-    rows: list[dict]
-    questions: list[dict]
-    axis: list[dict]
-    saves_ms: list[int] = field(default_factory=list)
-    width: int = REPLAY_WIDTH
-    label_width: int = REPLAY_LABEL_WIDTH
-
-    @property
-    def plot_width(self) -> int:
-        return self.width - self.label_width - REPLAY_RIGHT_PAD
-
-    @property
-    def plot_end(self) -> int:
-        return self.width - REPLAY_RIGHT_PAD
-
-    @property
-    def height(self) -> int:
-        return REPLAY_ROW * (len(self.rows) + 1) + 26
+    rows: list[dict]  # per step: number, title, saves_ms, count
+    questions: list[QuestionAsked]
+    saves_ms: list[int]  # every save of every step, in order: "Play" jumps between them
+    svg: str  # the template marks it safe
+    plot_x: int
+    plot_width: int
 
 
 def session_replay_timeline(*, session: InterviewSession) -> ReplayTimeline:
+    """Three queries: the rubric's titles, every save, the questions asked."""
     titles = {step.number: step.title for step in session.rubric.steps.all()}
     saves: dict[int, list[int]] = defaultdict(list)
     for step_number, elapsed in (AnswerRevision.objects.filter(answer__session=session)
@@ -75,28 +64,31 @@ def session_replay_timeline(*, session: InterviewSession) -> ReplayTimeline:
     end_ms = max(session.used_seconds * 1000,
                  max((ms for values in saves.values() for ms in values), default=0),
                  max((q.elapsed_ms for q in asked), default=0), 1000)
-    plot = REPLAY_WIDTH - REPLAY_LABEL_WIDTH - REPLAY_RIGHT_PAD
-
-    def x(ms: int) -> float:
-        return round(REPLAY_LABEL_WIDTH + plot * min(ms, end_ms) / end_ms, 1)
-
-    rows = [{"number": n, "title": titles.get(n, f"Step {n}"), "y": REPLAY_ROW * (i + 1),
-             "ticks": [x(ms) for ms in sorted(saves.get(n, []))],
-             "count": len(saves.get(n, []))}
-            for i, n in enumerate(range(1, 7))]
-    questions = [{"x": x(q.elapsed_ms), "ms": q.elapsed_ms, "text": q.text} for q in asked]
-    minutes = max(end_ms // 60000, 1)
-    stride = next(s for s in (1, 2, 5, 10, 15, 30, 60) if minutes / s <= 9)
-    axis = [{"x": x(m * 60000), "label": f"{m}:00"}
-            for m in range(0, minutes + 1, stride) if m * 60000 <= end_ms]
+    rows = [{"number": n, "title": titles.get(n, f"Step {n}"), "saves_ms": sorted(saves[n]),
+             "count": len(saves[n])}
+            for n in range(1, 7)]
+    svg = charts.timeline(
+        rows=[(f"{row['number']}. {row['title']}", row["saves_ms"]) for row in rows],
+        markers=[(q.elapsed_ms, q.text) for q in asked],
+        marker_symbol="?",
+        end_ms=end_ms,
+        title="Saves per step over the interview, and the questions asked",
+        width=REPLAY_WIDTH,
+        label_width=REPLAY_LABEL_WIDTH,
+        cursor_ms=end_ms,  # where the page opens; the script moves it with the slider
+        cursor_id="replay-cursor",
+    )
+    plot_x, plot_width = charts.timeline_plot(width=REPLAY_WIDTH, label_width=REPLAY_LABEL_WIDTH)
     return ReplayTimeline(end_ms=end_ms, duration_ms=session.duration_seconds * 1000,
-                          rows=rows, questions=questions, axis=axis,
-                          saves_ms=sorted({ms for values in saves.values() for ms in values}))
+                          rows=rows, questions=asked,
+                          saves_ms=sorted({ms for values in saves.values() for ms in values}),
+                          svg=svg, plot_x=plot_x, plot_width=plot_width)
 
 
 def session_replay_frame(*, session: InterviewSession, at_ms: int) -> ReplayFrame:
     """Each answer as it stood ``at_ms`` milliseconds after the start (the last save at or
-    before that time), and the questions asked so far. Two queries."""
+    before that time), and the questions asked so far. Three queries: the answers as they
+    stood, the rubric's step titles, the questions."""
     at_ms = max(int(at_ms), 0)
     revisions = AnswerRevision.objects.filter(answer=OuterRef("pk"),
                                               elapsed_ms__lte=at_ms).order_by("-version")

@@ -1,5 +1,5 @@
 """The scorecard page: the session's answers beside the rubric, the interviewer's own
-scores and, when allowed, the other graders'."""
+scores and, when ``policy.others_visible`` allows, the other graders'."""
 
 from collections import defaultdict
 from collections.abc import Iterable
@@ -14,15 +14,15 @@ from interviews.models import (
     RubricStep,
     StepScore,
 )
+from interviews.scorecards import policy
 from interviews.scorecards import verdict as rules
-from interviews.scorecards.selectors.access import grades_visible_to
-from interviews.scorecards.services import COMMUNICATION_STEP, may_release
+from interviews.scorecards.selectors.access import actor_of
 from interviews.selectors.sessions import SessionReview, SessionStep, session_review
 
 
 @dataclass
 class OtherScore:
-    """Another grader's score on one step, shown only when ``grades_visible_to`` allows."""
+    """Another grader's score on one step, shown only when ``policy.others_visible``."""
 
     label: str
     score: StepScore
@@ -68,6 +68,9 @@ class GraderStatus:
 
 @dataclass
 class ScorecardWorkspace:
+    """The scorecard page for one viewer. ``others_visible``, ``can_claim`` and
+    ``can_release`` are the policy's answers for them; ``editable``: they hold a draft."""
+
     session: InterviewSession
     review: SessionReview
     steps: list[ScorecardStep]
@@ -81,8 +84,16 @@ class ScorecardWorkspace:
     can_release: bool
 
     @property
+    def grades(self) -> list[Grade]:
+        return [grader.grade for grader in self.graders]
+
+    @property
+    def editable(self) -> bool:
+        return self.my_grade is not None and not self.my_grade.is_submitted
+
+    @property
     def open_slots(self) -> int:
-        return max(self.session.graders_required - len(self.graders), 0)
+        return policy.open_slots(session=self.session, grades=self.grades)
 
     @property
     def open_slot_list(self) -> range:
@@ -90,12 +101,11 @@ class ScorecardWorkspace:
 
     @property
     def submitted_count(self) -> int:
-        return sum(1 for grader in self.graders if grader.grade.is_submitted)
+        return policy.submitted_count(self.grades)
 
     @property
     def is_complete(self) -> bool:
-        return (self.submitted_count >= self.session.graders_required
-                and self.submitted_count == len(self.graders))
+        return policy.is_complete(session=self.session, grades=self.grades)
 
 
 def scores_by_grade(grades: Iterable[Grade]) -> tuple[dict[int, dict[int, StepScore]],
@@ -113,12 +123,13 @@ def scores_by_grade(grades: Iterable[Grade]) -> tuple[dict[int, dict[int, StepSc
 def scorecard_workspace(*, session: InterviewSession, user: AbstractBaseUser
                       ) -> ScorecardWorkspace:
     """Everything the scorecard page shows, in a constant number of queries. Other graders'
-    scores are fetched only when ``grades_visible_to`` allows."""
+    scores are fetched only when ``policy.others_visible`` allows."""
     review = session_review(session=session)
     grades = list(Grade.objects.filter(session=session).select_related("grader")
                   .order_by("created_at", "id"))
-    my_grade = next((grade for grade in grades if grade.grader_id == user.pk), None)
-    visible = grades_visible_to(user=user, session=session, grades=grades)
+    actor = actor_of(user)
+    my_grade = policy.grade_of(user_id=user.pk, grades=grades)
+    visible = policy.others_visible(actor=actor, session=session, grades=grades)
     readable = [grade for grade in grades
                 if grade is my_grade or (visible and grade.is_submitted)]
     scores, quotes = scores_by_grade(readable)
@@ -138,7 +149,7 @@ def scorecard_workspace(*, session: InterviewSession, user: AbstractBaseUser
         )
 
     steps = [build(rubric_steps[step.number], step) for step in review.steps]
-    communication = build(rubric_steps[COMMUNICATION_STEP], None)
+    communication = build(rubric_steps[rules.COMMUNICATION_STEP], None)
     suggestion = None
     if my_grade is not None:
         weights = {number: step.weight for number, step in rubric_steps.items()}
@@ -147,20 +158,14 @@ def scorecard_workspace(*, session: InterviewSession, user: AbstractBaseUser
                                    red_flags=bool(my_grade.red_flags))
     statuses = [GraderStatus(grade=grade, label=grade.grader.get_username(),
                              is_me=grade is my_grade) for grade in grades]
-    submitted = sum(1 for grade in grades if grade.is_submitted)
     return ScorecardWorkspace(
         session=session, review=review, steps=steps, communication=communication,
         my_grade=my_grade, suggestion=suggestion, others_visible=visible,
         other_grades=[status for status in statuses
                       if not status.is_me and visible and status.grade.is_submitted],
         graders=statuses,
-        can_claim=(my_grade is None and not session.is_released
-                   and len(grades) < session.graders_required
-                   and session.candidate_id != user.pk),
-        can_release=(not session.is_released and submitted >= session.graders_required
-                     and submitted == len(grades)
-                     and may_release(user=user, session=session,
-                                     grader_ids={g.grader_id for g in grades})),
+        can_claim=policy.can_claim(actor=actor, session=session, grades=grades),
+        can_release=policy.can_release(actor=actor, session=session, grades=grades),
     )
 
 

@@ -1,35 +1,15 @@
-"""Run a candidate's model in a locked-down child process and return its predictions.
-
-Layers, outermost first:
-
-* static validation in this process (``artifacts.sniff_bytes``, ``onnx_checks``);
-  the *validated bytes* are what the child gets, so the upload cannot be swapped
-  between check and load;
-* a child ``python -I`` with an empty environment (no DATABASE_URL, SECRET_KEY...),
-  no inherited file descriptors, a fresh private temp dir as cwd holding only the
-  model and the feature matrix (never labels), its own session/process group;
-* in the child before exec: a private network namespace (no interfaces but a
-  down loopback) when we can create one, rlimits on memory, CPU, file size, open
-  files, core dumps, then ``no_new_privs`` and -- when we are root -- an empty
-  capability bounding set, so the child cannot raise its own rlimits back;
-  optionally a switch to an unprivileged uid (``SandboxLimits.run_as_uid``);
-* a wall-clock timeout after which the whole process group is SIGKILLed;
-* everything the child writes back (status JSON, predictions .npy) is treated as
-  untrusted data: size-capped, no symlinks, ``allow_pickle=False``, validated.
-"""
+"""One sandboxed run: check the artifact, write the job folder (model bytes, the contract's
+feature columns, ``job.json``), start the child under the isolation of ``isolation``, wait
+with a wall-clock kill, and read back and validate what it wrote."""
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
 import io
 import json
 import logging
 import math
 import os
-import re
-import resource
 import shutil
 import signal
 import stat
@@ -37,74 +17,48 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from grading.engine.artifacts import ArtifactFormat, ArtifactLimits, read_artifact, sniff_bytes
+from grading.engine.artifacts import ArtifactFormat, read_artifact, sniff_bytes
 from grading.engine.contract import InputContract, contract_validate_predictions
 from grading.engine.errors import ArtifactRejected, FailureReason, RejectionCode, ScoringError
 from grading.engine.onnx_checks import inspect_onnx_bytes
+from grading.engine.sandbox.failures import (
+    _MEMORY_HINTS,
+    _error_from_signal,
+    _error_from_status,
+    _file_size_error,
+    _internal_error,
+    _memory_error,
+    _timeout_error,
+)
+from grading.engine.sandbox.isolation import (
+    _capability_drop_available,
+    _make_preexec,
+    network_isolation_available,
+)
+from grading.engine.sandbox.limits import SandboxLimits
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = [
-    "SandboxLimits",
-    "SandboxResult",
-    "network_isolation_available",
-    "run_in_sandbox",
-]
-
+# One logger for the whole sandbox, named as before the package split, so that log settings
+# and filters keep matching.
 logger = logging.getLogger("grading.engine.sandbox")
 
-MiB = 1024 * 1024
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The directory that holds the ``grading`` package (this file is grading/engine/sandbox/).
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
-# -I ignores PYTHONPATH and keeps the cwd off sys.path, so "-m grading.engine.sandbox_child"
+# -I ignores PYTHONPATH and keeps the cwd off sys.path, so "-m grading.engine.sandbox.child"
 # could not find the package. This bootstrap puts the repo root on sys.path first.
 _BOOTSTRAP = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from grading.engine.sandbox_child import exit_now, main; exit_now(main(sys.argv[2:]))"
+    "from grading.engine.sandbox.child import exit_now, main; exit_now(main(sys.argv[2:]))"
 )
-
-# Linux prctl options (see <linux/prctl.h>).
-_PR_CAPBSET_DROP = 24
-_PR_SET_NO_NEW_PRIVS = 38
-_PR_SET_PDEATHSIG = 1
-
-_MEMORY_HINTS = ("bad_alloc", "memoryerror", "failed to allocate", "cannot allocate memory")
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Resource limits and knobs for one sandboxed run."""
-
-    memory_bytes: int = 1536 * MiB  # RLIMIT_AS (address space, so it covers threads' stacks)
-    cpu_seconds: int = 60  # RLIMIT_CPU soft limit -> SIGXCPU
-    wall_clock_seconds: float = 120.0  # parent kills the process group after this
-    max_file_bytes: int = 64 * MiB  # RLIMIT_FSIZE -> EFBIG / SIGXFSZ
-    max_open_files: int = 64  # RLIMIT_NOFILE
-    # RLIMIT_NPROC counts *every* process of the uid, so it is only set when the
-    # child runs as a dedicated uid (run_as_uid); for root the kernel ignores it.
-    max_processes: int = 64
-    latency_repeats: int = 50
-    request_rows: int = 100  # rows in one simulated user request for the latency benchmark
-    stderr_cap_bytes: int = 64 * 1024
-    isolate_network: bool = True
-    require_network_isolation: bool = False  # refuse to run if no network namespace
-    run_as_uid: int | None = None  # needs an interpreter and repo readable by that uid
-    run_as_gid: int | None = None
-    artifact: ArtifactLimits = field(default_factory=ArtifactLimits)
-
-    def __post_init__(self) -> None:
-        if self.latency_repeats < 1 or self.request_rows < 1:
-            raise ValueError("latency_repeats and request_rows must be at least 1")
-        if self.wall_clock_seconds <= 0 or self.cpu_seconds < 1:
-            raise ValueError("time limits must be positive")
 
 
 @dataclass(frozen=True)
@@ -115,112 +69,6 @@ class SandboxResult:
     latency_p50_ms: float
     latency_p99_ms: float
     isolated_network: bool
-
-
-# --- isolation primitives ---------------------------------------------------------------
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
-
-
-@functools.cache
-def _cap_last_cap() -> int:
-    try:
-        return int(Path("/proc/sys/kernel/cap_last_cap").read_text())
-    except (OSError, ValueError):
-        return 40
-
-
-def _prctl(option: int, arg: int) -> None:
-    if _libc().prctl(option, arg, 0, 0, 0) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-
-
-def _drop_capabilities() -> None:
-    """Empty the bounding set so the exec'd interpreter gets no capabilities (even as root)."""
-    for cap in range(_cap_last_cap() + 1):
-        _prctl(_PR_CAPBSET_DROP, cap)
-
-
-def _make_preexec(limits: SandboxLimits, isolate_net: bool, drop_caps: bool) -> Callable[[], None]:
-    """Build the function run in the forked child just before exec.
-
-    Runs after fork, so it only calls things already imported/loaded here
-    (no imports: the import lock may be held by another thread at fork time).
-    """
-    libc = _libc()  # resolve in the parent
-    last_cap = _cap_last_cap()
-    uid, gid = limits.run_as_uid, limits.run_as_gid
-
-    def set_limit(which: int, soft: int, hard: int | None = None) -> None:
-        resource.setrlimit(which, (soft, soft if hard is None else hard))
-
-    def preexec() -> None:
-        # Network namespace first: creating it needs CAP_SYS_ADMIN, dropped below.
-        if isolate_net:
-            os.unshare(os.CLONE_NEWNET)
-        set_limit(resource.RLIMIT_AS, limits.memory_bytes)
-        # Soft limit -> SIGXCPU; the hard limit a bit later -> SIGKILL if SIGXCPU is ignored.
-        set_limit(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 2)
-        set_limit(resource.RLIMIT_FSIZE, limits.max_file_bytes)
-        set_limit(resource.RLIMIT_NOFILE, limits.max_open_files)
-        set_limit(resource.RLIMIT_CORE, 0)  # no core dumps of a process holding test data
-        if uid is not None:
-            set_limit(resource.RLIMIT_NPROC, limits.max_processes)
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-        if drop_caps:
-            for cap in range(last_cap + 1):
-                if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-                    raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(gid if gid is not None else uid)
-            os.setuid(uid)
-        # Die with the worker: a worker killed mid-job must not leave its model running.
-        # Set last, since a change of credentials clears it.
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-
-    return preexec
-
-
-def _probe(action: Callable[[], None]) -> bool:
-    """Does ``action`` succeed in a forked child before exec? (Tried once per process.)"""
-    try:
-        result = subprocess.run(
-            [sys.executable, "-I", "-c", "pass"],
-            preexec_fn=action,
-            env={"PATH": "/usr/bin:/bin"},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return result.returncode == 0
-
-
-@functools.cache
-def network_isolation_available() -> bool:
-    """Can we give the child its own empty network namespace (needs root or CAP_SYS_ADMIN)?"""
-    available = hasattr(os, "unshare") and _probe(lambda: os.unshare(os.CLONE_NEWNET))
-    logger.info("sandbox network isolation %s", "available" if available else "UNAVAILABLE")
-    return available
-
-
-@functools.cache
-def _capability_drop_available() -> bool:
-    if os.geteuid() != 0:
-        return False  # nothing to drop that matters for rlimits
-    _libc()
-    _cap_last_cap()
-    return _probe(_drop_capabilities)
 
 
 # --- talking to the child ------------------------------------------------------------------
@@ -250,139 +98,11 @@ def _read_status(job_dir: Path) -> dict[str, Any] | None:
     return status if isinstance(status, dict) else None
 
 
-_PATH_RE = re.compile(r"(?<![\w.])/[^\s'\"():,]+")
-# onnxruntime prefixes errors with "[ONNXRuntimeError] : 1 : FAIL : " and often with the
-# C++ source location and function signature; neither helps a candidate.
-_ORT_PREFIX_RE = re.compile(r"\[ONNXRuntimeError\] : \d+ : \w+ : ")
-_CPP_LOCATION_RE = re.compile(r"<path>:\d+ [^()]*\([^)]*\)(?: const)? ?")
-
-
-def _sanitize(text: Any, limit: int = 300) -> str:
-    """Child-supplied text for a candidate message: no paths, one line, bounded."""
-    cleaned = _PATH_RE.sub("<path>", str(text))
-    cleaned = _CPP_LOCATION_RE.sub("", _ORT_PREFIX_RE.sub("", cleaned))
-    cleaned = " ".join(cleaned.split())
-    return cleaned[:limit] + ("..." if len(cleaned) > limit else "")
-
-
 def _tail(handle: Any, cap: int) -> str:
     handle.seek(0, os.SEEK_END)
     size = handle.tell()
     handle.seek(max(0, size - cap))
     return handle.read(cap).decode("utf-8", "replace")
-
-
-_TREE_HINT = (
-    "Tree-based models (DecisionTree, RandomForest, GradientBoosting, HistGradientBoosting, "
-    "...) need tree types that skops does not trust by default: export tree models to ONNX "
-    "with skl2onnx instead."
-)
-_TREE_TYPE_MARKERS = ("sklearn.tree.", "_hist_gradient_boosting", "sklearn.ensemble.")
-
-
-def _untrusted_message(types: Any) -> str:
-    names = [_sanitize(t, 120) for t in types][:10] if isinstance(types, list) else []
-    listed = ", ".join(names) if names else "unknown types"
-    if any(marker in name for name in names for marker in _TREE_TYPE_MARKERS):
-        hint = _TREE_HINT
-    else:
-        hint = "Save a plain scikit-learn model, or export it to ONNX with skl2onnx."
-    return (
-        f"Your skops file contains types we do not trust: {listed}. We load skops files with "
-        f"skops' default trust only and never trust extra types. {hint}"
-    )
-
-
-def _error_from_status(status: dict[str, Any], limits: SandboxLimits) -> ScoringError:
-    kind = status.get("kind")
-    detail = _sanitize(status.get("message", ""))
-    if kind == "untrusted_types":
-        return ArtifactRejected(
-            RejectionCode.UNTRUSTED_TYPES, _untrusted_message(status.get("untrusted_types"))
-        )
-    if kind == "load_failed":
-        return ArtifactRejected(
-            RejectionCode.LOAD_FAILED, f"We could not load your model: {detail}"
-        )
-    if kind in ("input_mismatch", "output_mismatch"):
-        return ArtifactRejected(
-            RejectionCode(kind), f"Your model does not fit this task's contract: {detail}"
-        )
-    if kind == "run_failed":
-        return ArtifactRejected(
-            RejectionCode.RUN_FAILED, f"Your model failed while predicting: {detail}"
-        )
-    if kind == "bad_output":
-        return ScoringError(
-            FailureReason.INVALID_OUTPUT, f"Your model's output is not usable: {detail}", "dtype"
-        )
-    if kind == "memory":
-        return _memory_error(limits)
-    if kind == "file_too_large":
-        return _file_size_error(limits)
-    return _internal_error()
-
-
-def _memory_error(limits: SandboxLimits) -> ScoringError:
-    return ScoringError(
-        FailureReason.RESOURCE_LIMIT,
-        f"Your model needed more than the {limits.memory_bytes // MiB} MB memory limit.",
-        "memory",
-    )
-
-
-def _file_size_error(limits: SandboxLimits) -> ScoringError:
-    return ScoringError(
-        FailureReason.RESOURCE_LIMIT,
-        f"Your model tried to write more than {limits.max_file_bytes // MiB} MB to disk.",
-        "file_size",
-    )
-
-
-def _internal_error() -> ScoringError:
-    return ScoringError(
-        FailureReason.INTERNAL_ERROR,
-        "Scoring failed because of a problem on our side. Please try again later.",
-        "internal",
-    )
-
-
-def _timeout_error(code: str, limits: SandboxLimits) -> ScoringError:
-    if code == "cpu_limit":
-        text = f"Your model used more than the {limits.cpu_seconds} s CPU time limit."
-    else:
-        text = f"Your model did not finish within the {limits.wall_clock_seconds:g} s time limit."
-    return ScoringError(FailureReason.TIMEOUT, text, code)
-
-
-def _error_from_signal(
-    sig: int, cpu_used: float, stderr_text: str, limits: SandboxLimits
-) -> ScoringError:
-    if sig == signal.SIGXCPU:
-        return _timeout_error("cpu_limit", limits)
-    if sig == signal.SIGKILL:
-        # Not our kill (that is handled before): the kernel's hard CPU limit or the OOM killer.
-        if cpu_used >= limits.cpu_seconds:
-            return _timeout_error("cpu_limit", limits)
-        return _memory_error(limits)
-    if sig == signal.SIGXFSZ:
-        return _file_size_error(limits)
-    if sig in (signal.SIGSEGV, signal.SIGBUS):
-        # Under RLIMIT_AS a failed allocation in C/C++ code often ends as a segfault.
-        return ScoringError(
-            FailureReason.RESOURCE_LIMIT,
-            "The model runtime crashed while running your model, most likely because it "
-            f"exceeded the {limits.memory_bytes // MiB} MB memory limit.",
-            "crash",
-        )
-    if sig == signal.SIGABRT:
-        if any(h in stderr_text.lower() for h in _MEMORY_HINTS):
-            return _memory_error(limits)
-        return ArtifactRejected(
-            RejectionCode.RUN_FAILED,
-            "The model runtime aborted while loading or running your model.",
-        )
-    return _internal_error()
 
 
 # --- features --------------------------------------------------------------------------------

@@ -1,19 +1,20 @@
 """Sandbox child: load one candidate model, predict, time single requests, report.
 
-Started by ``grading.engine.sandbox`` as::
+Started by ``grading.engine.sandbox.runner`` as::
 
     python -I -c <bootstrap> <repo_root> <job_dir>
 
 (``-I`` ignores PYTHONPATH and does not put the cwd on sys.path, so ``-m
-grading.engine.sandbox_child`` cannot find the package; the bootstrap inserts
+grading.engine.sandbox.child`` cannot find the package; the bootstrap inserts
 ``repo_root`` and calls ``main``.) Also runnable as ``python -m
-grading.engine.sandbox_child <repo_root> <job_dir>`` from the repository root.
+grading.engine.sandbox.child <repo_root> <job_dir>`` from the repository root.
 
 The job directory (also the cwd) holds ``job.json``, ``features/`` (a .npy file per
 column) and ``model.onnx`` / ``model.skops`` -- never labels. The child writes
 ``predictions.npy`` and ``status.json`` there. Imports: stdlib, numpy,
 onnxruntime or skops (+ pandas only for skops models trained on DataFrames),
-and ``grading.engine.contract``. Never unpickles: every np.load uses allow_pickle=False.
+and ``grading.engine.contract`` (its package ``grading.engine.sandbox`` imports nothing until
+a public name is used). Never unpickles: every np.load uses allow_pickle=False.
 """
 
 from __future__ import annotations
@@ -276,7 +277,7 @@ def exit_now(code: int) -> NoReturn:
 def main(argv: list[str]) -> int:
     """Entry point. Returns 0 on success, 1 after writing an error status, 2 on misuse."""
     if len(argv) != 1:
-        print("usage: sandbox_child <job_dir>", file=sys.stderr)
+        print("usage: grading.engine.sandbox.child <job_dir>", file=sys.stderr)
         return 2
     os.chdir(argv[0])
     try:
@@ -296,7 +297,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    # python -m grading.engine.sandbox_child <repo_root> <job_dir>
+    # python -m grading.engine.sandbox.child <repo_root> <job_dir>
     if len(sys.argv) >= 2 and sys.argv[1] not in sys.path:
         sys.path.insert(0, sys.argv[1])
     exit_now(main(sys.argv[2:]))
