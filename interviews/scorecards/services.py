@@ -241,17 +241,24 @@ def grade_suggestion(*, grade: Grade) -> rules.Suggestion:
     return rules.suggest(levels=levels, weights=weights, red_flags=bool(grade.red_flags))
 
 
+def _lock_draft(grade: Grade, base_revision: int) -> Grade:
+    """Lock ``grade`` for a write of the draft the grader edited at ``base_revision``:
+    ``GradeLocked`` once submitted, ``GradeConflict`` when another tab saved since."""
+    locked = _lock_grade(grade.pk)
+    if locked.is_submitted:
+        raise GradeLocked()
+    if base_revision != locked.revision:
+        raise GradeConflict(locked)
+    return locked
+
+
 def grade_save_draft(*, grade: Grade, base_revision: int, data: GradeInput) -> Grade:
     """Autosave of a draft. ``base_revision`` is the revision the grader edited: a stale one
     (another tab saved since) raises ``GradeConflict`` rather than overwriting it. Raises
     ``GradeLocked`` once submitted and ``ValidationError`` for bad input."""
     data = _clean_input(data)
     with transaction.atomic():
-        locked = _lock_grade(grade.pk)
-        if locked.is_submitted:
-            raise GradeLocked()
-        if base_revision != locked.revision:
-            raise GradeConflict(locked)
+        locked = _lock_draft(grade, base_revision)
         _write_draft(locked, data)
     return locked
 
@@ -265,11 +272,7 @@ def grade_submit(*, grade: Grade, base_revision: int, data: GradeInput) -> Grade
     refuses with ``GradeLocked`` and the database triggers refuse any write)."""
     data = _clean_input(data)
     with transaction.atomic():
-        locked = _lock_grade(grade.pk)
-        if locked.is_submitted:
-            raise GradeLocked()
-        if base_revision != locked.revision:
-            raise GradeConflict(locked)
+        locked = _lock_draft(grade, base_revision)
         _write_draft(locked, data)
         missing = [score.step_number for score in locked.step_scores.all()
                    if not score.is_scored]
