@@ -41,7 +41,7 @@ def wait_until(predicate, workers, timeout: float, what: str):
 def test_scoring_is_routed_to_the_scoring_queue_and_everything_else_to_the_default(settings):
     from mlsd_site.celery import app
 
-    app.loader.import_default_modules()
+    # The apps register their tasks when Django starts (apps.py), so no import is needed.
     router = app.amqp.Router()
     project_tasks = {name for name in app.tasks if not name.startswith("celery.")}
     assert {"grading.score_submission", "grading.requeue_stuck_submissions",
