@@ -27,7 +27,7 @@ MERMAID_INTEGRITY := sha512-4113TdXeLAsMruJ79OpFL5O8+LTFXhQqZ260rF3tgUmiNAtRm4Uu
 MERMAID_DIR := static/vendor/mermaid
 MERMAID_STAMP := $(MERMAID_DIR)/.version-$(MERMAID_VERSION)
 
-.PHONY: help run test install lint format lock test-deps clean migrate vendor bench
+.PHONY: help run test install bubblewrap lint format lock test-deps clean migrate vendor bench screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,7 +44,20 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.lock
 	@touch $(STAMP)
 
-install: $(STAMP) $(MERMAID_STAMP) ## Create .venv, install the pinned dependencies, vendor Mermaid
+install: $(STAMP) $(MERMAID_STAMP) bubblewrap ## Create .venv, install the pinned dependencies, vendor Mermaid, bubblewrap
+
+# Scoring workers run every model under bubblewrap and refuse to score without it
+# (grading/engine/sandbox/). Installed with apt when missing and we may; otherwise say so.
+bubblewrap: ## Install bubblewrap (the sandbox scored models run in) when it is missing
+	@command -v $${SANDBOX_BWRAP_PATH:-bwrap} >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing bubblewrap (the sandbox scored models run in)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
+		else \
+			echo "error: bubblewrap is needed: the scoring workers run models under it and refuse to score without it."; \
+			echo "  Install the package 'bubblewrap' (for example 'sudo apt-get install bubblewrap') and run make again."; \
+			exit 1; \
+		fi; }
 
 vendor: $(MERMAID_STAMP) ## Vendor the pinned Mermaid into static/vendor/ (needs npm)
 
@@ -71,18 +84,28 @@ migrate: install
 	@mkdir -p $(VAR_DIR)/staticfiles
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 
+# The dataset secret every random draw of the data derives from: created on the first
+# `make run` (256 random bits, readable by you only) and reused afterwards, so the data stays
+# the same. MLSD_DATASET_SECRET in the environment wins over it.
+DATASET_SECRET_FILE := $(VAR_DIR)/dataset-secret
+RUN_SECRET_ENV := MLSD_DATASET_SECRET_FILE=$${MLSD_DATASET_SECRET_FILE:-$(DATASET_SECRET_FILE)}
+
 run: install ## Set up (migrate, catalogue, demo accounts) and serve the app with a Celery worker
 	@mkdir -p $(VAR_DIR)/staticfiles
-	$(RUN_ENV) $(PY) manage.py migrate --noinput
-	$(RUN_ENV) $(PY) manage.py load_catalogue
-	$(RUN_ENV) $(PY) manage.py build_datasets --if-missing --baselines
-	$(RUN_ENV) $(PY) manage.py demo_accounts
-	$(RUN_ENV) $(PY) scripts/devserver.py --host $(HOST) --port $(PORT)
+	@$(PY) scripts/devserver.py --create-dataset-secret $(DATASET_SECRET_FILE)
+	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) manage.py load_catalogue
+	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) manage.py build_datasets --if-missing --baselines
+	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) manage.py demo_accounts
+	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) scripts/devserver.py --host $(HOST) --port $(PORT)
 
 test: install ## Lint, check the import contracts, then run the whole test suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+screenshots: install ## Refresh the README's screenshots in docs/img/ (browser tests; needs PostgreSQL and Redis)
+	MLSD_REQUIRE_SERVICES=1 MLSD_SCREENSHOT_DIR=$(CURDIR)/docs/img $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 bench: install ## Benchmarks against their floors (needs PostgreSQL and Redis; BENCH_QUICK=1: ~2 min)
 	$(PY) -m bench.run $(BENCH_ARGS)
@@ -96,9 +119,10 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test-deps: ## Install what the tests drive from Debian: Chromium, and a compose client
+test-deps: ## Install what the tests drive from Debian: Chromium, bubblewrap, and a compose client
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
 	if command -v docker >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1 \
 		&& ! command -v docker-compose >/dev/null 2>&1; then missing="$$missing docker-compose"; fi; \
 	if [ -n "$$missing" ]; then \

@@ -33,6 +33,21 @@ def redis_available() -> bool:
         return False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Each test starts with no rate-limit counts (mlsd_site/ratelimit.py): every test client
+    is 127.0.0.1, so counts would otherwise carry over from test to test. Only the
+    in-process cache is cleared; a Redis one (CACHE_URL) may be someone else's."""
+    from django.conf import settings
+
+    if not settings.configured:  # a plain pytest run (-p no:django), as docs/datasets.md has
+        return
+    from django.core.cache import cache
+
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        cache.clear()
+
+
 @pytest.fixture
 def require_postgres(settings) -> None:
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -88,7 +103,8 @@ def celery_workers(transactional_db, settings, require_redis, tmp_path):
     afterwards.
 
     Uploaded artifacts are shared through MEDIA_ROOT (the storage API); held-out data is
-    not: each worker rebuilds it from generator version and seed and checks the fingerprint.
+    not: each worker rebuilds it from the dataset secret (this test's
+    ``settings.DATASET_SECRET`` unless ``env`` gives another) and checks the fingerprint.
     """
     import signal
     import subprocess
@@ -137,6 +153,8 @@ def celery_workers(transactional_db, settings, require_redis, tmp_path):
             "MLSD_VAR_DIR": str(tmp_path / f"var-{number}"),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "PRIVATE_DATA_ROOT": str(tmp_path / f"worker-private-{number}"),
+            # Like SECRET_KEY, the deployment gives every worker the same one.
+            "MLSD_DATASET_SECRET": settings.DATASET_SECRET,
             **(env or {}),
         }
         log = tmp_path / f"worker-{number}-{queue}.log"

@@ -7,7 +7,9 @@
   trees for the ranking and regression cases): what a competitive candidate uploads.
 
 Both are trained on the "default" training split; the contract is the same for every size,
-so they score the benchmark's larger held-out splits unchanged.
+so they score the benchmark's larger held-out splits unchanged. The data comes from the
+benchmark's dataset secret (the test settings' one, committed: benchmark data is not a
+deployment's), so a model is cached per secret too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def _digest(*parts: str) -> str:
 def model_path(slug: str, kind: str) -> Path:
     """The ONNX file of ``kind`` for ``slug``, training it first if the cache has none."""
     from grading.datasets import GENERATOR_VERSIONS, baseline_recipes, dataset_spec
+    from grading.services.datasets import dataset_secret
     from grading.validator.examples import training_example
 
     spec = dataset_spec(slug)
@@ -40,7 +43,8 @@ def model_path(slug: str, kind: str) -> Path:
         source = "".join(p.read_text() for p in package) + repr(baseline_recipes(slug)[kind])
     else:
         raise ValueError(f"unknown model kind {kind!r}")
-    key = _digest(slug, kind, str(GENERATOR_VERSIONS[slug]), source)
+    secret = dataset_secret()
+    key = _digest(slug, kind, str(GENERATOR_VERSIONS[slug]), secret.key_id, source)
     directory = VAR_DIR / "models" / f"{slug}-{kind}-{key}"
     path = directory / "model.onnx"
     if path.exists():
@@ -49,7 +53,7 @@ def model_path(slug: str, kind: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     from grading.datasets import build_dataset, write_training_files
 
-    built = build_dataset(slug, size="default")
+    built = build_dataset(slug, secret=secret, size="default")
     if kind == "example":
         write_training_files(built, directory)
         (directory / "train_example.py").write_text(source)

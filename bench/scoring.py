@@ -118,22 +118,25 @@ def heldout_rows(built: Any, label: str, rows: int | None) -> HeldoutRows:
 
 def dataset_for(case_study: Any, rows: HeldoutRows) -> Any:
     """A ``Dataset`` row whose held-out files are ``rows``, active for ``case_study``."""
-    from grading.datasets import DEFAULT_SEED, GENERATOR_VERSIONS
+    from grading.datasets import GENERATOR_VERSIONS
     from grading.models import Dataset
     from grading.services.datasets import (
         FINGERPRINT_FILE,
         _write_heldout,
         dataset_activate,
         dataset_directory,
+        dataset_secret,
     )
 
     fingerprint = hashlib.sha256(
         f"bench {case_study.slug} {rows.label} {rows.rows}".encode()).hexdigest()
+    # The workers' secret, so they accept the files written here as this dataset's.
     dataset, _ = Dataset.objects.update_or_create(
         case_study=case_study, generator_version=GENERATOR_VERSIONS[case_study.slug],
-        seed=DEFAULT_SEED, size=f"bench-{rows.label}",
+        size=f"bench-{rows.label}", data_version=1,
         defaults={"fingerprint": fingerprint, "train_rows": 0, "heldout_rows": rows.rows,
-                  "public_rows": int(rows.public.sum()), "is_active": False})
+                  "public_rows": int(rows.public.sum()), "is_active": False,
+                  "dataset_id": f"bench-{rows.label}", "key_id": dataset_secret().key_id})
     directory = dataset_directory(dataset)
     _write_heldout(SimpleNamespace(
         heldout_features=rows.features, heldout_labels=rows.labels,
@@ -313,7 +316,8 @@ def instrumented() -> Iterator[Recorder]:
     wrap(scoring, "run_in_sandbox", "run_in_sandbox")
     wrap(scoring, "evaluate_predictions", "evaluate")
     wrap(scoring, "plots_for", "plots")
-    for name in ("read_artifact", "sniff_bytes", "inspect_onnx_bytes"):
+    # The ONNX graph walk and the skops allow-list now run in the child (part of run_child).
+    for name in ("read_artifact", "sniff_bytes"):
         wrap(sandbox, name, "checks")
     wrap(sandbox, "_write_features", "features_out")
     wrap(sandbox, "_run_child", "run_child")
@@ -335,6 +339,13 @@ def instrumented() -> Iterator[Recorder]:
 
     recorder.replace(sandbox, "_read_status", read_status_and_probe)
     recorder.replace(sandbox, "_BOOTSTRAP", child_probe.BOOTSTRAP)
+    # The probe child imports bench.child_probe, and under bubblewrap the child sees no more
+    # of the repository than grading/: this run also shows it bench/, read-only.
+    from grading.engine.sandbox import isolation
+
+    mounts, bench_dir = isolation._read_only_mounts(), str(Path(child_probe.__file__).parent)
+    recorder.replace(isolation, "_read_only_mounts",
+                     lambda: (*mounts, "--ro-bind", bench_dir, bench_dir))
     try:
         yield recorder
     finally:
@@ -494,13 +505,14 @@ def _profile(submission_id: int, slug: str) -> str | None:
 def bench_case(slug: str, env: dict[str, str], candidate: Any) -> dict[str, Any]:
     from grading.datasets import build_dataset
     from grading.selectors.datasets import scoring_task_for
+    from grading.services.datasets import dataset_secret
     from interviews.models import CaseStudy
 
     case_study = CaseStudy.objects.get(slug=slug)
     task = scoring_task_for(case_study)
     paths = {kind: model_path(slug, kind) for kind in MODELS}
     log(f"{slug}: building the {SOURCE_SIZE} dataset")
-    built = build_dataset(slug, size=SOURCE_SIZE)
+    built = build_dataset(slug, secret=dataset_secret(), size=SOURCE_SIZE)
     case: dict[str, Any] = {"primary_metric": task.primary_metric, "sizes": {}}
     for label, wanted in SIZES:
         rows = heldout_rows(built, label, wanted)

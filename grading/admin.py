@@ -11,7 +11,11 @@ from grading.models import (
     Submission,
     WorkerHeartbeat,
 )
-from grading.services.leaderboards import leaderboard_close, leaderboard_reopen
+from grading.services.leaderboards import (
+    RoundReopenRefused,
+    leaderboard_close,
+    leaderboard_reopen,
+)
 from grading.services.submissions import case_study_rescore, submission_enqueue
 
 
@@ -19,7 +23,8 @@ from grading.services.submissions import case_study_rescore, submission_enqueue
 class LeaderboardAdmin(admin.ModelAdmin):
     list_display = ["case_study", "daily_quota", "is_public", "is_closed", "closed_at"]
     list_editable = ["daily_quota", "is_public"]
-    readonly_fields = ["closed_at"]
+    # Closing and reopening go through the actions (which record and check the dataset).
+    readonly_fields = ["is_closed", "closed_at", "closed_dataset"]
     actions = ["close_round", "reopen_round", "rescore_all"]
 
     @admin.action(description="Close the round (reveal the private ranking, stop uploads)")
@@ -28,11 +33,18 @@ class LeaderboardAdmin(admin.ModelAdmin):
             leaderboard_close(leaderboard=leaderboard)
         self.message_user(request, f"Closed {queryset.count()} round(s).", messages.SUCCESS)
 
-    @admin.action(description="Reopen the round")
+    @admin.action(description="Reopen the round (needs a new dataset version)")
     def reopen_round(self, request: HttpRequest, queryset: QuerySet[Leaderboard]) -> None:
+        reopened = 0
         for leaderboard in queryset:
-            leaderboard_reopen(leaderboard=leaderboard)
-        self.message_user(request, f"Reopened {queryset.count()} round(s).", messages.SUCCESS)
+            try:
+                leaderboard_reopen(leaderboard=leaderboard)
+            except RoundReopenRefused as refused:
+                self.message_user(request, f"{leaderboard}: {refused}", messages.ERROR)
+            else:
+                reopened += 1
+        if reopened:
+            self.message_user(request, f"Reopened {reopened} round(s).", messages.SUCCESS)
 
     @admin.action(description="Re-score every submission (after a dataset or scorer change)")
     def rescore_all(self, request: HttpRequest, queryset: QuerySet[Leaderboard]) -> None:
@@ -43,11 +55,18 @@ class LeaderboardAdmin(admin.ModelAdmin):
 
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):
-    list_display = ["case_study", "generator_version", "seed", "size", "train_rows",
-                    "heldout_rows", "is_active", "created_at"]
-    list_filter = ["case_study", "is_active"]
-    readonly_fields = ["fingerprint", "train_rows", "heldout_rows", "public_rows",
+    """Builds are made by ``build_datasets`` (from the dataset secret, which no page shows):
+    here they are read, and one is activated."""
+
+    list_display = ["case_study", "data_version", "generator_version", "size", "dataset_id",
+                    "key_id", "train_rows", "heldout_rows", "is_active", "created_at"]
+    list_filter = ["case_study", "is_active", "key_id"]
+    readonly_fields = ["case_study", "generator_version", "data_version", "size", "dataset_id",
+                       "key_id", "fingerprint", "train_rows", "heldout_rows", "public_rows",
                        "build_seconds", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 class ScoreInline(admin.TabularInline):
@@ -90,6 +109,12 @@ class LeaderboardEntryAdmin(admin.ModelAdmin):
     list_display = ["leaderboard", "display_name", "public_primary", "private_primary",
                     "submission_count", "is_baseline"]
     list_filter = ["leaderboard"]
+    # The Ladder's stored public predictions are server-side data, not for the admin (and
+    # hundreds of kilobytes a row).
+    exclude = ["ladder_predictions"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LeaderboardEntry]:
+        return super().get_queryset(request).defer("ladder_predictions")
 
 
 @admin.register(QuotaUsage)

@@ -8,4 +8,4 @@ class GradingConfig(AppConfig):
     def ready(self) -> None:
         # Register the Celery tasks in every process that runs Django, so services can
         # enqueue a task by name without importing the tasks module (which imports them).
-        from grading import tasks  # noqa: F401
+        from grading import checks, tasks  # noqa: F401

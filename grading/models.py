@@ -1,8 +1,10 @@
 """Datasets, model submissions, scores and worker heartbeats.
 
 Held-out labels are never stored in the database or under MEDIA_ROOT: a ``Dataset`` row
-records the generator version, seed and fingerprint, and any machine rebuilds the files
-from those (``grading.services.dataset_materialize``) into PRIVATE_DATA_ROOT.
+records the generator version, data version and fingerprint, and any machine holding the
+deployment's dataset secret rebuilds the files from those
+(``grading.services.datasets.dataset_materialize``) into PRIVATE_DATA_ROOT. The seed is
+never stored: it is derived from the secret.
 """
 
 from django.conf import settings
@@ -29,12 +31,21 @@ def finite_or_null(field: str) -> Q:
 
 class Dataset(models.Model):
     """One built version of a case study's data. The active one is what new submissions
-    are scored on."""
+    are scored on. Its rows come from the deployment's dataset secret; the row keeps only
+    names that do not let anyone rebuild them."""
 
     case_study = models.ForeignKey(CaseStudy, on_delete=models.PROTECT, related_name="datasets")
     generator_version = models.PositiveIntegerField()
-    seed = models.BigIntegerField()
+    data_version = models.PositiveIntegerField(
+        default=1, help_text="Counts the builds of this case study: a new version draws new "
+                             "data (build_datasets --new-version).")
     size = models.CharField(max_length=16, default="default")
+    dataset_id = models.CharField(
+        max_length=32, help_text="A public name of this build, derived from the dataset "
+                                 "secret; it does not reveal the data.")
+    key_id = models.CharField(
+        max_length=32, help_text="Names the dataset secret the data was built with: only a "
+                                 "machine whose secret has this key id can rebuild it.")
     fingerprint = models.CharField(max_length=64, help_text="sha256 of every row, both splits.")
     train_rows = models.PositiveIntegerField()
     heldout_rows = models.PositiveIntegerField()
@@ -47,9 +58,11 @@ class Dataset(models.Model):
         ordering = ["case_study", "-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["case_study", "generator_version", "seed", "size"],
+                fields=["case_study", "generator_version", "size", "data_version"],
                 name="unique_dataset_version",
             ),
+            models.CheckConstraint(condition=Q(data_version__gte=1),
+                                   name="data_version_from_1"),
             models.UniqueConstraint(
                 fields=["case_study"], condition=Q(is_active=True),
                 name="one_active_dataset_per_case",
@@ -60,11 +73,14 @@ class Dataset(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_study.slug} v{self.generator_version} seed {self.seed} ({self.size})"
+        return (f"{self.case_study.slug} data v{self.data_version} ({self.size}, generator "
+                f"v{self.generator_version}, id {self.dataset_id})")
 
     @property
     def storage_key(self) -> str:
-        return f"{self.case_study.slug}/v{self.generator_version}-s{self.seed}-{self.size}"
+        """The folder of this build's files: named by the dataset id, never by a seed."""
+        return (f"{self.case_study.slug}/v{self.generator_version}-d{self.data_version}-"
+                f"{self.size}-{self.dataset_id}")
 
 
 def artifact_upload_to(instance: "Submission", filename: str) -> str:
@@ -85,6 +101,10 @@ class Leaderboard(models.Model):
     is_closed = models.BooleanField(
         default=False, help_text="The round is over: no uploads, and the private ranking shows.")
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_dataset = models.ForeignKey(
+        Dataset, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The dataset active when the round last closed: its private split is "
+                  "revealed, so the round reopens only on a dataset built after the close.")
     public_decimals = models.PositiveSmallIntegerField(
         default=4, help_text="Public scores are rounded so they cannot be mined for labels.")
 
@@ -267,7 +287,14 @@ def secondary_sort_field(split: str, key: str) -> str:
 class LeaderboardEntry(models.Model):
     """One row of a leaderboard: a candidate's pinned or best-public submission, or a
     baseline. Denormalised when a score lands, so reading a page is one query however many
-    submissions there are."""
+    submissions there are.
+
+    The public columns (``public_*`` and ``metrics["public"]``) are what the public board
+    shows, already rounded to the leaderboard's ``public_decimals``: for a candidate, the
+    scores of their Ladder leader (``ladder_submission``, which changes only on a clearly
+    better submission: ``grading.services.leaderboards``), whatever they pinned. The
+    private columns are the entry's ``submission``'s, at full precision. Read pages with
+    ``defer("ladder_predictions")``."""
 
     leaderboard = models.ForeignKey(Leaderboard, on_delete=models.CASCADE,
                                     related_name="entries")
@@ -293,6 +320,13 @@ class LeaderboardEntry(models.Model):
     submission_count = models.PositiveIntegerField(default=1)
     last_submitted_at = models.DateTimeField()
     scored_at = models.DateTimeField()
+    ladder_submission = models.ForeignKey(
+        Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The submission whose public score the board shows (the Ladder's leader).")
+    ladder_predictions = models.BinaryField(
+        default=b"", help_text="The leader's predictions on the public rows (compressed .npy), "
+                               "for the paired comparison with the next submission. "
+                               "Never served.")
 
     class Meta:
         constraints = [

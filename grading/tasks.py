@@ -13,6 +13,8 @@ from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import connection
 
+from grading.engine.sandbox import sandbox_isolation
+from grading.selectors.datasets import sandbox_limits
 from grading.services.submissions import submission_score, submissions_requeue_stuck
 from grading.services.workers import worker_heartbeat_record
 
@@ -76,6 +78,15 @@ def _start_worker_heartbeat(sender: object = None, **kwargs: object) -> None:
         target=_heartbeat_loop, args=(sender, float(settings.WORKER_HEARTBEAT_SECONDS)),
         name="mlsd-worker-heartbeat", daemon=True)
     _heartbeat_thread.start()
+
+
+@worker_ready.connect
+def _probe_scoring_sandbox(sender: object = None, **kwargs: object) -> None:
+    """A scoring worker probes the model sandbox as it starts, so its log says at once (an
+    ERROR naming what is missing) when this host cannot isolate models and scoring will
+    refuse; every job probes again (cached for a minute)."""
+    if settings.SCORING_QUEUE in _consumed_queues(sender):
+        sandbox_isolation(sandbox_limits())
 
 
 @worker_shutdown.connect

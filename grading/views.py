@@ -40,6 +40,7 @@ from grading.services.submissions import (
 from grading.validator.build import validator_zipapp
 from interviews.selectors.catalogue import case_study_get_published
 from mlsd_site import roles
+from mlsd_site.ratelimit import rate_limited
 
 TRAINING_FILES = {
     "train.csv": "text/csv",
@@ -79,6 +80,7 @@ def validator_download(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("upload")
 def submit(request: HttpRequest, slug: str) -> HttpResponse:
     """The upload page: the form, today's quota, and the candidate's submissions."""
     case_study = case_study_get_published(slug=slug)

@@ -24,6 +24,7 @@ from interviews.selectors import sessions as session_selectors
 from interviews.selectors.catalogue import (
     case_study_get_published,
     case_study_list_published,
+    case_study_public_questions,
     case_study_steps,
     rubric_current,
 )
@@ -46,6 +47,7 @@ from interviews.services.sessions import (
 )
 from mlsd_site import roles
 from mlsd_site.htmx import HtmxHttpRequest, login_required_htmx
+from mlsd_site.ratelimit import rate_limited
 
 
 @require_GET
@@ -69,6 +71,7 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "interviews/case_study.html",
         {
             "case_study": case_study,
+            "questions": case_study_public_questions(case_study=case_study),
             "rubric": rubric,
             "steps": case_study_steps(case_study=case_study, rubric=rubric),
             "active_session": session_active_for(user=request.user,
@@ -140,10 +143,12 @@ def _bad_request(message: str) -> HttpResponse:
 
 @require_POST
 @login_required_htmx
+@rate_limited("autosave")
 def answer_save(request: HtmxHttpRequest, session_id: int, step: int) -> HttpResponse:
     """Autosave of one step. 200: the step's "saved" state, nothing more (the preview has its
     own endpoint, so a keystroke save never renders Markdown); 409: the conflict panel with
-    both texts; 423: the session has ended; 400: bad input; 404: not the user's session."""
+    both texts; 423: the session has ended; 400: bad input; 404: not the user's session;
+    429: too many saves (the page retries after ``Retry-After``)."""
     form = AnswerSaveForm(request.POST)
     if not form.is_valid():
         return _bad_request("Not saved: the request was incomplete.")
@@ -178,6 +183,7 @@ def answer_save(request: HtmxHttpRequest, session_id: int, step: int) -> HttpRes
 
 @require_POST
 @login_required_htmx
+@rate_limited("preview")
 def answer_preview(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     """The Markdown preview of the text posted (what is in the editor, saved or not). The
     page asks for it when the candidate opens a step's Preview tab. Reads and writes
@@ -216,6 +222,7 @@ def session_focus(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 
 @require_POST
 @login_required_htmx
+@rate_limited("question")
 def question_ask(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = session_get_for_candidate(user=request.user, session_id=session_id)
     form = QuestionForm(request.POST)

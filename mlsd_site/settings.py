@@ -114,6 +114,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds the rate-limit counters (mlsd_site/ratelimit.py). Production points
+# CACHE_URL at Redis, which every web process shares. Without it, each process counts in its
+# own memory, shared by its threads: right for `make run` (one web process) and the tests;
+# behind several gunicorn workers each would allow the whole limit.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+         "KEY_PREFIX": "mlsd"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mlsd"}
+    )
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -123,6 +137,31 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# E-mail (Django 6.1's MAILERS): sign-up sends a verification link (mlsd_site/accounts.py).
+# `make run` (DEBUG=1) prints messages on the console; otherwise they go out over SMTP.
+_EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", 587),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", True),
+            "use_ssl": env_bool("EMAIL_USE_SSL", False),
+            "timeout": env_int("EMAIL_TIMEOUT", 10),
+        } if _EMAIL_BACKEND.endswith(".smtp.EmailBackend") else {},
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mlsd-mock <noreply@localhost>")
+# How long a sign-up's verification link works.
+EMAIL_VERIFICATION_MAX_AGE_HOURS = env_int("EMAIL_VERIFICATION_MAX_AGE_HOURS", 48)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -136,6 +175,17 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Held-out labels live here: outside MEDIA_ROOT and STATIC_ROOT, never served.
 PRIVATE_DATA_ROOT = Path(os.environ.get("PRIVATE_DATA_ROOT", VAR_DIR / "private"))
+# The dataset secret: every random draw of a case study's data (held-out labels and the
+# public/private split included) derives from it, so the public repository cannot rebuild
+# them. At least 32 random characters (`secrets.token_hex(32)`), the same for the web server
+# and every worker, never committed. MLSD_DATASET_SECRET wins over MLSD_DATASET_SECRET_FILE;
+# in development the file defaults to var/dataset-secret, which `make run` creates. Without
+# one the site runs but no dataset is built or rebuilt (`check --deploy` reports it).
+DATASET_SECRET_FILE = os.environ.get("MLSD_DATASET_SECRET_FILE", "") or (
+    str(VAR_DIR / "dataset-secret") if DEBUG else "")
+DATASET_SECRET = os.environ.get("MLSD_DATASET_SECRET", "").strip()
+if not DATASET_SECRET and DATASET_SECRET_FILE and Path(DATASET_SECRET_FILE).is_file():
+    DATASET_SECRET = Path(DATASET_SECRET_FILE).read_text(encoding="utf-8").strip()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -187,6 +237,39 @@ SECURE_CSP = {
 # Interviews: saves that reach the server this many seconds after the deadline are still
 # accepted (the last keystrokes in flight); later ones are refused.
 INTERVIEW_SAVE_GRACE_SECONDS = env_int("INTERVIEW_SAVE_GRACE_SECONDS", 5)
+# Revisions kept per answer, so that a script cannot fill the database through autosave while
+# replay still moves: the first ANSWER_REVISIONS_ALL saves each keep a revision; after that a
+# save replaces the answer's last revision when both fall in the same
+# ANSWER_REVISION_STRETCH_SECONDS of the interview (replay keeps one every few seconds and
+# every pause); once an answer has ANSWER_REVISIONS_MAX, every save replaces the last one.
+# The answer itself always takes the save.
+ANSWER_REVISIONS_ALL = env_int("ANSWER_REVISIONS_ALL", 200)
+ANSWER_REVISION_STRETCH_SECONDS = env_int("ANSWER_REVISION_STRETCH_SECONDS", 5)
+ANSWER_REVISIONS_MAX = env_int("ANSWER_REVISIONS_MAX", 1000)
+
+# Rate limits (mlsd_site/ratelimit.py): "<count>/<period>" with a period of s, m, h or d and
+# an optional number ("120/m", "5/10s"); "off" lifts one. Each endpoint counts per user and
+# IP address ("user"; before log-in, the name the form posts) and per IP address alone
+# ("ip", shared by everyone behind one NAT). A fast typist autosaves about once a second per
+# step, with bursts on blur and tab switches; a script meets the limit within a minute.
+# Behind a reverse proxy (MLSD_BEHIND_PROXY=1, exactly one, which appends the address it saw
+# to X-Forwarded-For) the client is that address; otherwise REMOTE_ADDR.
+BEHIND_PROXY = env_bool("MLSD_BEHIND_PROXY", False)
+RATE_LIMITS = {
+    name: {
+        "user": os.environ.get(f"RATELIMIT_{name.upper()}", user),
+        "ip": os.environ.get(f"RATELIMIT_{name.upper()}_IP", ip),
+    }
+    for name, user, ip in (
+        ("autosave", "180/m", "1200/m"),
+        ("preview", "60/m", "600/m"),
+        ("question", "20/m", "200/m"),
+        ("upload", "20/h", "100/h"),
+        ("signup", "5/h", "20/h"),
+        ("login", "10/m", "60/m"),
+        ("verify", "5/h", "20/h"),
+    )
+}
 
 # Login rate limiting (django-axes): lock an account/IP pair after repeated failures.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
@@ -194,6 +277,9 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Lock-outs key on the client's address as the rate limits see it: with MLSD_BEHIND_PROXY=1
+# the one the proxy appended to X-Forwarded-For, otherwise REMOTE_ADDR.
+AXES_CLIENT_IP_CALLABLE = "mlsd_site.ratelimit.client_ip"
 
 # Celery. The default broker is kombu's filesystem transport: a real worker, no server.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
@@ -259,6 +345,16 @@ SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3)
 SANDBOX_MEMORY_MB = env_int("SANDBOX_MEMORY_MB", 1536)
 SANDBOX_CPU_SECONDS = env_int("SANDBOX_CPU_SECONDS", 60)
 SANDBOX_WALL_SECONDS = env_int("SANDBOX_WALL_SECONDS", 120)
+# The model runs under bubblewrap (its own user, mount, PID, network, IPC and UTS namespaces;
+# grading/engine/sandbox/). A worker that cannot start it refuses to score, unless the
+# development-only switch SANDBOX_ALLOW_WEAK_ISOLATION=1 lets it run the model without,
+# with a WARNING on every job; that switch is refused with DEBUG=0.
+SANDBOX_BWRAP_PATH = os.environ.get("SANDBOX_BWRAP_PATH", "bwrap")
+SANDBOX_ALLOW_WEAK_ISOLATION = env_bool("SANDBOX_ALLOW_WEAK_ISOLATION", False)
+if SANDBOX_ALLOW_WEAK_ISOLATION and not DEBUG:
+    raise ImproperlyConfigured(
+        "SANDBOX_ALLOW_WEAK_ISOLATION=1 is for development only (DEBUG=1): in production a "
+        "worker that cannot isolate models must refuse to score them.")
 SCORING_QUEUED_TIMEOUT = env_int("SCORING_QUEUED_TIMEOUT", 300)
 SCORING_RUNNING_TIMEOUT = env_int("SCORING_RUNNING_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60)
 

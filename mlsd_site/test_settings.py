@@ -10,6 +10,9 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("MLSD_HTTPS", "0")
+# Committed, so it protects nothing: the tests' server builds its data with it on purpose.
+os.environ.setdefault("MLSD_DATASET_SECRET",
+                      "test-only-dataset-secret-not-used-anywhere-else-0123456789")
 
 if os.environ.get("MLSD_REQUIRE_SERVICES") == "1":
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mlsd")

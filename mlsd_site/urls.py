@@ -5,6 +5,8 @@ from django.urls import include, path
 from interviews import views as interview_views
 from interviews.scorecards.urls import legacy_urls as legacy_scorecard_urls
 from mlsd_site import views
+from mlsd_site.forms import LoginForm
+from mlsd_site.ratelimit import posted, rate_limited
 
 admin.site.site_header = "mlsd-mock administration"
 admin.site.site_title = "mlsd-mock admin"
@@ -12,7 +14,11 @@ admin.site.site_title = "mlsd-mock admin"
 urlpatterns = [
     path("", interview_views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
+    path("accounts/verify/", views.verify_resend, name="verify_resend"),
+    path("accounts/verify/<str:token>/", views.verify_email, name="verify_email"),
+    path("accounts/login/",
+         rate_limited("login", who=posted("username"))(auth_views.LoginView.as_view(
+             authentication_form=LoginForm, redirect_authenticated_user=True)),
          name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),

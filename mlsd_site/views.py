@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,19 +9,76 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from grading.selectors.workers import workers_health
-from mlsd_site.forms import SignupForm
+from mlsd_site.accounts import (
+    VerificationFailed,
+    account_signup,
+    account_verify,
+    verification_check,
+    verification_resend,
+    verification_send,
+)
+from mlsd_site.forms import ResendForm, SignupForm
+from mlsd_site.ratelimit import posted, rate_limited
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("signup", who=posted("email"))
 def signup(request: HttpRequest) -> HttpResponse:
+    """Create a pending account and mail its verification link; then the "check your
+    e-mail" page. The account logs in once the link is opened."""
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("home")
+        user = account_signup(username=form.cleaned_data["username"],
+                              email=form.cleaned_data["email"],
+                              password=form.cleaned_data["password1"])
+        if verification_send(user=user, absolute_url=request.build_absolute_uri):
+            messages.success(request, f"We sent a link to {user.email}: open it to start.")
+        else:
+            messages.error(request, "Your account is made, but the e-mail with its link "
+                                    "could not be sent just now. Ask for a new one below.")
+        return redirect("verify_resend")
     return render(request, "registration/signup.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limited("verify", who=posted("email"))
+def verify_resend(request: HttpRequest) -> HttpResponse:
+    """The "check your e-mail" page, with a form that sends a new link. It answers the same
+    whether or not the address has an account waiting."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        verification_resend(email=email, absolute_url=request.build_absolute_uri)
+        messages.info(request, f"If an account with {email} waits for its link, a new one "
+                               "is on its way.")
+        return redirect("verify_resend")
+    return render(request, "registration/verify_resend.html",
+                  {"form": form, "hours": settings.EMAIL_VERIFICATION_MAX_AGE_HOURS})
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the verification mail. GET shows the account and a button (so a mail
+    scanner that follows links activates nothing); POST activates it and logs it in. An
+    expired, used or damaged link says which, with the way to a new one."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    try:
+        if request.method == "GET":
+            user = verification_check(token=token)
+            return render(request, "registration/verify_email.html", {"account": user})
+        user = account_verify(token=token)
+    except VerificationFailed as failed:
+        return render(request, "registration/verify_email.html",
+                      {"failure": failed.reason, "form": ResendForm()},
+                      status=200 if request.method == "GET" else 400)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, "Your e-mail address is confirmed. Welcome!")
+    return redirect("home")
 
 
 @never_cache

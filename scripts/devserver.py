@@ -3,10 +3,16 @@
 Used by ``make run``. One worker consumes the default queue (with beat: the interview deadline
 sweep and the stuck-submission sweep), the other the scoring queue. If any process exits, the
 others are stopped too, so a broken worker never hides behind a working web server.
+
+All three get the same dataset secret (like SECRET_KEY): ``MLSD_DATASET_SECRET`` if set, else
+the file ``MLSD_DATASET_SECRET_FILE`` names, else ``var/dataset-secret``, created on first use.
+``--create-dataset-secret PATH`` only creates that file (``make run`` calls it before
+building the data).
 """
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -16,17 +22,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def dataset_secret_file(default: Path) -> Path | None:
+    """The development dataset secret's file, created with 256 random bits (mode 0600) if
+    it does not exist; None when MLSD_DATASET_SECRET gives the secret itself."""
+    if os.environ.get("MLSD_DATASET_SECRET"):
+        return None
+    path = Path(os.environ.get("MLSD_DATASET_SECRET_FILE") or default)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL with mode 0600: never readable by anyone else, not even for a moment.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        print(f"Created a dataset secret in {path} (keep it: the data is built from it).",
+              flush=True)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="8000")
+    parser.add_argument("--create-dataset-secret", type=Path, metavar="PATH",
+                        help="create the dataset secret file if missing, then exit")
     args = parser.parse_args()
+    if args.create_dataset_secret:
+        dataset_secret_file(args.create_dataset_secret)
+        return 0
 
     python = sys.executable
     # The queue names settings.py reads, with its defaults.
     default_queue = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "default")
     scoring_queue = os.environ.get("SCORING_QUEUE", "scoring")
     var_dir = Path(os.environ.get("MLSD_VAR_DIR", ROOT / "var"))
+    environment = os.environ.copy()
+    secret_file = dataset_secret_file(var_dir / "dataset-secret")
+    if secret_file is not None:
+        environment["MLSD_DATASET_SECRET_FILE"] = str(secret_file)
     # Two processes rather than one consuming both queues: a worker's pool slots serve any of
     # its queues, so one process could have every slot taken by 15-minute scoring jobs while
     # an interview deadline sweep waits. Gossip and mingle (the workers' chatter with each
@@ -41,7 +73,7 @@ def main() -> int:
                            "--concurrency=2"],
     }
     processes = {
-        name: subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), start_new_session=True)
+        name: subprocess.Popen(command, cwd=ROOT, env=environment, start_new_session=True)
         for name, command in commands.items()
     }
     print(f"\n  mlsd-mock is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)\n",

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from grading.models import Dataset
+from grading.models import Dataset, Leaderboard, Submission
 from grading.services.datasets import dataset_build, dataset_directory
 from grading.services.leaderboards import leaderboard_close, leaderboard_for
 from grading.services.submissions import submission_create
@@ -134,6 +134,72 @@ def test_no_response_to_any_role_contains_heldout_labels(site):
                 assert fingerprint not in content, (role, url, fingerprint[:40])
             assert response.status_code < 500, (role, url, response.status_code)
     assert total > 40
+
+
+@pytest.fixture
+def open_round_site(catalogue, data_dirs, tmp_path, django_capture_on_commit_callbacks):
+    """Both rounds open; the owner has two scored submissions on each case study (the second
+    the same model again: the Ladder keeps the first), the leaderboards are public."""
+    owner = candidate(username="owner")
+    users = {"anonymous": None, "candidate": owner, "other-candidate": candidate(username="other")}
+    for slug in ("food-delivery-time", "ad-click-prediction"):
+        case = CaseStudy.objects.get(slug=slug)
+        _, built = dataset_build(case_study=case, size="tiny")
+        model = train_example_model(built, tmp_path / slug).read_bytes()
+        for note in ("first", "again"):
+            with django_capture_on_commit_callbacks(execute=True):
+                submission_create(candidate=owner, case_study=case, note=note,
+                                  upload=SimpleUploadedFile("model.onnx", model))
+        board = leaderboard_for(case)
+        board.is_public = True
+        board.save(update_fields=["is_public"])
+    assert Submission.objects.filter(status="scored").count() == 4
+    return users
+
+
+# While a round is open no page may carry more about the public split than its rounded
+# headline: no number with more decimals than the board's, and no chart series with more
+# points than the per-week chart has weeks (a ROC curve had 120). The leaderboard's
+# best-score line has a point per record, a handful here.
+MAX_SERIES_POINTS = 8
+NUMBER = re.compile(r"(?<![\w.:#-])\d+\.(\d+)(?![\w.])")
+SERIES = re.compile(r'<(path|g) (class="chart-series"[^>]*)>(.*?)</\1>', re.S)
+
+
+def series_points(html: str) -> list[int]:
+    """The number of points of each chart series: a path's coordinate pairs, a group's
+    markers."""
+    counts = []
+    for tag, attributes, inner in SERIES.findall(html):
+        if tag == "path":
+            d = re.search(r' d="([^"]*)"', attributes).group(1)
+            counts.append(len(re.findall(r"-?\d+(?:\.\d+)?", d)) // 2)
+        else:
+            counts.append(inner.count("<circle"))
+    return counts
+
+
+def test_during_an_open_round_no_page_says_more_than_the_rounded_headline(open_round_site):
+    decimals = Leaderboard._meta.get_field("public_decimals").default
+    assert Leaderboard.objects.filter(public_decimals=decimals).count() == 2
+    checked = charts = 0
+    for role, user in open_round_site.items():
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        for url, response in crawl(client).items():
+            if response.status_code not in (200, 286) or not response.get(
+                    "Content-Type", "").startswith("text/html"):
+                continue
+            html = response.content.decode()
+            long = [m.group(0) for m in NUMBER.finditer(html) if len(m.group(1)) > decimals]
+            assert not long, (role, url, long[:5])
+            points = series_points(html)
+            assert all(0 < n <= MAX_SERIES_POINTS for n in points), (role, url, points)
+            assert "ROC curve</figcaption>" not in html, (role, url)
+            charts += len(points)
+            checked += 1
+    assert checked > 20 and charts >= 4
 
 
 def test_every_html_page_carries_a_csp_nonce_that_its_scripts_use(site):

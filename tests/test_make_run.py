@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import time
 import urllib.parse
@@ -34,7 +35,8 @@ def free_port() -> int:
 def start_make_run(var_dir: Path, port: int, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE",
-                        "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "MLSD_HTTPS"}}
+                        "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "MLSD_HTTPS",
+                        "MLSD_DATASET_SECRET", "MLSD_DATASET_SECRET_FILE"}}
     env["MLSD_VAR_DIR"] = str(var_dir)
     return subprocess.Popen(
         ["make", "run", f"PORT={port}"], cwd=ROOT, env=env, start_new_session=True,
@@ -110,3 +112,9 @@ def test_make_run_serves_the_site_with_a_worker_and_runs_again(tmp_path):
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
     assert "5 unchanged" in (tmp_path / "make-run-2.log").read_text()
+    # The first run made a dataset secret only its owner reads; the second reused it, so the
+    # data of the first run was still its own.
+    secret = var_dir / "dataset-secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and len(secret.read_text().strip()) == 64
+    assert "Created a dataset secret" in (tmp_path / "make-run-1.log").read_text()
+    assert (tmp_path / "make-run-2.log").read_text().count("data already built") == 5

@@ -51,6 +51,14 @@ TABLE: list[Row] = [
     row("home", "GET", "200 | 200 | 200 | 200 | 200", "the catalogue"),
     row("signup", "GET", "200 | 302 | 302 | 302 | 302", "sign-up form"),
     row("signup", "POST", "200 | 302 | 302 | 302 | 302", "an empty form: errors for anonymous"),
+    row("verify_resend", "GET", "200 | 302 | 302 | 302 | 302",
+        "check your e-mail; ask for a new verification link"),
+    row("verify_resend", "POST", "302 | 302 | 302 | 302 | 302",
+        "send a new link (the same answer for any address)"),
+    row("verify_email", "GET", "200 | 302 | 302 | 302 | 302",
+        "a pending account's verification link: the confirm button"),
+    row("verify_email", "POST", "302 | 302 | 302 | 302 | 302",
+        "confirm: activates the pending account and logs it in"),
     row("login", "GET", "200 | 302 | 302 | 302 | 302", "log-in form"),
     row("login", "POST", "200 | 302 | 302 | 302 | 302", "wrong password: errors for anonymous"),
     row("logout", "GET", ALL_405, "POST only"),
@@ -227,6 +235,7 @@ class World:
     released: object  # graded and released
     quote_id: int
     submission_uuid: str
+    verification_token: str  # of a pending account, waiting for its e-mail to be confirmed
 
 
 def build_world(tiny_dataset) -> World:
@@ -242,6 +251,7 @@ def build_world(tiny_dataset) -> World:
         start_session,
         submitted_session,
     )
+    from mlsd_site.accounts import account_signup, verification_token
 
     dataset, _ = tiny_dataset(SLUG)
     case = CaseStudy.objects.get(slug="ad-click-prediction")
@@ -264,9 +274,12 @@ def build_world(tiny_dataset) -> World:
     graded(done_released, grader, dict.fromkeys(range(1, 8), 3))
     released(done_released)
     submission = SubmissionFactory(case_study=dataset.case_study, candidate=owner)
+    pending = account_signup(username="pending", email="pending@example.com",
+                             password="a-long-unusual-pass-42")
     return World(users=users, case_slug=SLUG, active=active, unclaimed=unclaimed, draft=draft,
                  done=done, released=done_released, quote_id=quote.pk,
-                 submission_uuid=str(submission.uuid))
+                 submission_uuid=str(submission.uuid),
+                 verification_token=verification_token(pending))
 
 
 def grade_form(levels: dict | None = None) -> dict:
@@ -321,6 +334,8 @@ def request_for(name: str, world: World) -> tuple[dict, dict]:
         "grading:submission_status": ({"submission_uuid": world.submission_uuid}, {}),
         "grading:submission_pin": ({"submission_uuid": world.submission_uuid}, {}),
         "signup": ({}, {}),
+        "verify_resend": ({}, {"email": "nobody@example.com"}),
+        "verify_email": ({"token": world.verification_token}, {}),
         "login": ({}, {"username": "owner", "password": "wrong password"}),
     }
     return targets.get(name, ({}, {}))

@@ -3,15 +3,18 @@
 Public API::
 
     from grading.datasets import (
-        CASE_SLUGS, build_dataset, data_dictionary, dataset_spec, write_training_files,
+        CASE_SLUGS, DatasetSecret, build_dataset, data_dictionary, dataset_spec,
+        write_training_files,
     )
-    built = build_dataset("ad-click-prediction", seed=20261129, size="default")
+    secret = DatasetSecret.from_text(deployment_secret_text)  # never a committed value
+    built = build_dataset("ad-click-prediction", secret=secret, data_version=1)
     built.train                 # downloadable training split (features, label, group, time)
     built.heldout_features      # the only thing a sandboxed model sees
     built.heldout_labels / heldout_groups / heldout_slices / heldout_public  # server-side
     baseline_recipes("ad-click-prediction")  # {"trivial": BaselineRecipe, ...}, plain data
 
-Modules: ``spec.py`` (ColumnSpec, DatasetSpec, BuiltDataset, constants), ``sampling.py``
+Modules: ``secret.py`` (the dataset secret, and the seed, dataset id and key id derived
+from it), ``spec.py`` (ColumnSpec, DatasetSpec, BuiltDataset, constants), ``sampling.py``
 (named random streams and vectorised draws), ``assemble.py`` (time split, held-out parts,
 public mask), ``files.py`` (fingerprint, data dictionary, training files), ``recipes.py``
 (what a baseline recipe is), one module per case study (its column spec, generator and
@@ -26,13 +29,14 @@ from .registry import (
     GENERATOR_VERSIONS,
     baseline_recipes,
     build_dataset,
+    build_dataset_from_seed,
     data_dictionary,
     dataset_spec,
     design_choice,
     write_training_files,
 )
+from .secret import LEGACY_KEY_ID, MIN_SECRET_CHARS, DatasetSecret, DatasetSecretInvalid
 from .spec import (
-    DEFAULT_SEED,
     EPOCH,
     HELDOUT_DAYS,
     N_SLICES,
@@ -49,7 +53,6 @@ __all__ = [
     "CASE_SLUGS",
     "GENERATOR_VERSIONS",
     "SIZES",
-    "DEFAULT_SEED",
     "EPOCH",
     "TRAIN_DAYS",
     "HELDOUT_DAYS",
@@ -61,6 +64,11 @@ __all__ = [
     "BuiltDataset",
     "dataset_spec",
     "build_dataset",
+    "build_dataset_from_seed",
+    "DatasetSecret",
+    "DatasetSecretInvalid",
+    "LEGACY_KEY_ID",
+    "MIN_SECRET_CHARS",
     "data_dictionary",
     "write_training_files",
     "BaselineRecipe",

@@ -77,7 +77,8 @@ def assemble(
 
 
 def public_mask(spec: DatasetSpec, seed: int, n_rows: int, groups: np.ndarray | None) -> np.ndarray:
-    """~30 % public rows; fixed per (case, version, seed). Grouped tasks split by group."""
+    """~30 % public rows; fixed per (case, version, seed), so as secret as the seed (which
+    ``build_dataset`` derives from the dataset secret). Grouped tasks split by group."""
     rng = np.random.default_rng(
         np.random.SeedSequence(
             [

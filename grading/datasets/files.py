@@ -40,13 +40,12 @@ def compute_fingerprint(built: BuiltDataset) -> str:
 
     Numeric columns are hashed as little-endian bytes of their declared dtype,
     string columns as (sorted vocabulary JSON, int64 codes); column names and
-    lengths are part of the stream. Independent of pandas/pyarrow internals.
+    lengths are part of the stream. Independent of pandas/pyarrow internals. The seed is
+    not part of it: the fingerprint names the rows, and is stored and shown.
     """
     h = hashlib.sha256()
     s = built.spec
-    h.update(
-        f"mlsd-dataset|{s.case_slug}|v{s.generator_version}|seed{built.seed}|{built.size}".encode()
-    )
+    h.update(f"mlsd-dataset|{s.case_slug}|v{s.generator_version}|{built.size}".encode())
     for part, frame in (("train", built.train), ("heldout_features", built.heldout_features)):
         h.update(f"#{part}".encode())
         for col in frame.columns:
@@ -125,7 +124,7 @@ def write_training_files(built: BuiltDataset, directory) -> dict[str, Path]:
     doc = {
         "case_slug": spec.case_slug,
         "generator_version": spec.generator_version,
-        "seed": built.seed,
+        "dataset_id": built.dataset_id or None,
         "size": built.size,
         "fingerprint": built.fingerprint,
         "task_type": spec.task_type,

@@ -1,7 +1,8 @@
 """Registry of the case studies: generators, column specs and baseline recipes (no Django).
 
-``build_dataset(case_slug, seed=..., size=...)`` is deterministic in
-(case_slug, generator_version, seed, size); see ``spec.py`` for conventions.
+``build_dataset(case_slug, secret=..., data_version=..., size=...)`` is deterministic in
+(secret, case_slug, generator_version, size, data_version): the seed is a keyed hash of
+those (``secret.py``); see ``spec.py`` for conventions.
 ``baseline_recipes(case_slug)`` and ``design_choice(case_slug)`` hand out the case's
 ``BASELINES`` and ``DESIGN_CHOICE`` (plain data, see ``recipes.py``).
 """
@@ -22,7 +23,8 @@ from . import (
 from .files import data_dictionary_for
 from .files import write_training_files as _write_training_files
 from .recipes import BaselineRecipe, DesignChoice, recipes_by_name
-from .spec import DEFAULT_SEED, SIZES, BuiltDataset, DatasetSpec, check_size
+from .secret import DatasetSecret
+from .spec import SIZES, BuiltDataset, DatasetSpec, check_size
 
 _MODULES: dict[str, ModuleType] = {
     m.CASE_SLUG: m
@@ -67,9 +69,30 @@ def dataset_spec(case_slug: str) -> DatasetSpec:
 
 
 def build_dataset(
-    case_slug: str, *, seed: int = DEFAULT_SEED, size: str = "default"
+    case_slug: str, *, secret: DatasetSecret, data_version: int = 1, size: str = "default"
 ) -> BuiltDataset:
-    """Build train + held-out for one case. Sizes: "tiny", "default", "bench"."""
+    """Build train + held-out for one case from the deployment's dataset secret.
+
+    ``data_version`` (1, 2, ...) numbers the builds of one case study: a new version draws
+    new data. Sizes: "tiny", "default", "bench". The same arguments give the same rows (and
+    fingerprint) on any machine; another secret gives unrelated rows and split.
+    """
+    if not isinstance(secret, DatasetSecret):
+        raise TypeError("build_dataset needs the deployment's DatasetSecret")
+    if isinstance(data_version, bool) or not isinstance(data_version, int) or data_version < 1:
+        raise ValueError("data_version must be an int >= 1")
+    spec = dataset_spec(case_slug)
+    check_size(size)
+    key = {"case_slug": case_slug, "generator_version": spec.generator_version, "size": size,
+           "data_version": data_version}
+    built = build_dataset_from_seed(case_slug, seed=secret.seed(**key), size=size)
+    built.dataset_id = secret.dataset_id(**key)
+    return built
+
+
+def build_dataset_from_seed(case_slug: str, *, seed: int, size: str = "default") -> BuiltDataset:
+    """The generator itself, for a seed the caller derived (``build_dataset`` does this from
+    the secret). A seed that is not secret gives data anyone can rebuild."""
     module = _module(case_slug)
     check_size(size)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -107,9 +130,9 @@ __all__ = [
     "CASE_SLUGS",
     "GENERATOR_VERSIONS",
     "SIZES",
-    "DEFAULT_SEED",
     "dataset_spec",
     "build_dataset",
+    "build_dataset_from_seed",
     "data_dictionary",
     "write_training_files",
     "baseline_recipes",

@@ -3,7 +3,9 @@
 Determinism: every random draw of a build comes from
 ``np.random.default_rng(np.random.SeedSequence([seed, version, crc32(slug), size_index,
 crc32(stream)]))`` (see :func:`make_rng`): one independent, named stream per purpose, so
-adding a draw to one stream never shifts the values of another.
+adding a draw to one stream never shifts the values of another. ``seed`` is the 256-bit
+integer ``secret.DatasetSecret.seed`` derives from the deployment's secret; SeedSequence
+takes all of its bits.
 """
 
 from __future__ import annotations

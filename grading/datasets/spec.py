@@ -10,7 +10,8 @@ Conventions shared by every generator
   ``TRAIN_DAYS .. TRAIN_DAYS+HELDOUT_DAYS-1`` (4 weeks) form the held-out split,
   sliced into "week 1" .. "week 4". Held-out is therefore strictly later in time
   than train, and each generator adds mild drift so staleness shows up per slice.
-* Determinism: every random draw comes from a named stream of ``sampling.make_rng``;
+* Determinism: every random draw comes from a named stream of ``sampling.make_rng``,
+  seeded from the deployment's dataset secret (``secret.py``), never from a constant;
   float columns are rounded to a fixed number of decimals before the float32 cast
   (``sampling.round32``), so a last-ulp difference in a transcendental function on
   another CPU does not change the stored bytes.
@@ -35,7 +36,6 @@ DTYPES = ("float32", "int64", "string")
 ROLES = ("feature", "id", "group", "time", "train_only", "label")
 TASK_TYPES = ("binary", "ranking", "regression")
 SIZES = ("tiny", "default", "bench")
-DEFAULT_SEED = 20261129
 
 EPOCH = "2026-01-05"  # day 0 (a Monday)
 TRAIN_DAYS = 56  # weeks 1-8 of the simulated log
@@ -160,7 +160,9 @@ class DatasetSpec:
 @dataclass
 class BuiltDataset:
     spec: DatasetSpec
-    seed: int
+    #: Derived from the dataset secret: whoever knows it rebuilds the held-out labels, so it
+    #: is never stored, printed or written to a file (not even in the repr).
+    seed: int = field(repr=False)
     size: str
     train: pd.DataFrame  # features + label + group + time (+ train-only) columns; downloadable
     heldout_features: pd.DataFrame  # feature_columns only, in order: all a sandboxed model sees
@@ -173,6 +175,9 @@ class BuiltDataset:
     #: (e.g. ``event_day``, ``search_id``, the logged ``position``). Never shown to a model.
     heldout_meta: pd.DataFrame | None = None
     build_seconds: float = field(default=0.0, compare=False)
+    #: The public name of this build (``DatasetSecret.dataset_id``); empty when it was built
+    #: from a bare seed.
+    dataset_id: str = field(default="", compare=False)
 
     @property
     def heldout_time(self) -> np.ndarray:

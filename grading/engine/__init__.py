@@ -1,5 +1,7 @@
 """The scoring engine, pure Python with no Django: artifact sniffing (``artifacts``), ONNX
-graph checks (``onnx_checks``), the input/output contract (``contract``), the package that
+graph checks (``onnx_checks``), the skops allow-list (``skops_checks``, read from the file
+before loading) and the checks of a loaded skops model (``skops_model``), the input/output
+contract (``contract``), the package that
 runs a model in a sandbox (``sandbox``: ``limits``, ``isolation``, ``failures``, ``runner``,
 and ``child``, the code of the child process), the metrics package (``metrics``: ``base``,
 ``binary``, ``regression``, ``ranking``, ``estimates``, ``registry``, ``intervals``), one

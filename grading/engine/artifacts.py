@@ -3,13 +3,15 @@
 Uploaded files are hostile. Nothing here executes or unpickles anything: we look
 at magic bytes, walk pickle opcodes with ``pickletools`` (a decoder, not a VM),
 decompress at most a few bytes of compressed streams, read zip central
-directories without extracting, and parse protobuf bytes (pure data).
+directories without extracting, and read the outline of a protobuf (pure data, one level
+deep: the graph is checked inside the sandbox child, see ``onnx_checks``).
 The file *name* is never consulted: a pickle called ``model.onnx`` is a pickle.
 """
 
 from __future__ import annotations
 
 import bz2
+import functools
 import io
 import json
 import lzma
@@ -344,21 +346,50 @@ def _check_skops_schema(archive: zipfile.ZipFile) -> None:
 # --- ONNX ------------------------------------------------------------------------------
 
 
+@functools.cache
+def _onnx_shells() -> tuple[type, type]:
+    """Two protobuf message classes that read an ONNX file one level deep: ``Model`` has
+    ``ir_version`` (1), ``graph`` (7) and ``opset_import`` (8) of ModelProto, and ``Graph``
+    the ``output`` (12) of GraphProto, every message-typed field as raw bytes. Every other
+    field (the nodes, the weights) is skipped by its length, never decoded: a full parse of a
+    2 MB file of a million empty nodes costs ~160 MB and builds a Python object per node."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    field = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="mlsd_onnx_shell.proto", package="mlsd_onnx_shell", syntax="proto2")
+    model = proto.message_type.add(name="Model")
+    model.field.add(name="ir_version", number=1, type=field.TYPE_INT64,
+                    label=field.LABEL_OPTIONAL)
+    model.field.add(name="graph", number=7, type=field.TYPE_BYTES, label=field.LABEL_OPTIONAL)
+    model.field.add(name="opset_import", number=8, type=field.TYPE_BYTES,
+                    label=field.LABEL_REPEATED)
+    graph = proto.message_type.add(name="Graph")
+    graph.field.add(name="output", number=12, type=field.TYPE_BYTES, label=field.LABEL_REPEATED)
+    pool = descriptor_pool.DescriptorPool()  # private: never clashes with onnx's own types
+    pool.Add(proto)
+    return (message_factory.GetMessageClass(pool.FindMessageTypeByName("mlsd_onnx_shell.Model")),
+            message_factory.GetMessageClass(pool.FindMessageTypeByName("mlsd_onnx_shell.Graph")))
+
+
 def _sniff_onnx(data: bytes) -> ArtifactFormat:
-    # Protobuf parsing only decodes data; it never runs code from the file.
+    """An ONNX model by its outline: a positive IR version, an opset and a graph with an
+    output. Protobuf parsing only decodes data; it never runs code from the file. The graph
+    itself is checked later, in the sandbox child (``onnx_checks``)."""
     from google.protobuf.message import DecodeError
-    from onnx import ModelProto
 
     # ModelProto field 1 (ir_version, varint) is serialised first by every exporter.
     looks_like_onnx = data[:1] == b"\x08"
-    model = ModelProto()
+    model_shell, graph_shell = _onnx_shells()
+    model, graph = model_shell(), graph_shell()
     try:
         model.ParseFromString(data)
+        graph.ParseFromString(model.graph)
     except (DecodeError, ValueError, RuntimeError) as exc:
         raise _unknown_or_truncated(looks_like_onnx) from exc
     if model.ir_version <= 0 or not model.HasField("graph") or not model.opset_import:
         raise _unknown_or_truncated(looks_like_onnx)
-    if not model.graph.output:
+    if not graph.output:
         raise _unknown_or_truncated(looks_like_onnx)
     return ArtifactFormat.ONNX
 

@@ -18,6 +18,7 @@ from grading.engine.errors import ArtifactRejected, FailureReason, RejectionCode
 __all__ = [
     "FEATURE_DTYPES",
     "PROBABILITY_SLACK",
+    "REGRESSION_OUTPUT_BOUND",
     "TASK_TYPES",
     "IOSpec",
     "InputContract",
@@ -33,6 +34,11 @@ TASK_TYPES = frozenset({"binary", "ranking", "regression"})
 NUMERIC_DTYPES = frozenset({"float32", "int64"})
 # Probabilities a hair outside [0, 1] are float rounding, not a broken model.
 PROBABILITY_SLACK = 1e-6
+#: Regression predictions must lie in [-REGRESSION_OUTPUT_BOUND, REGRESSION_OUTPUT_BOUND]. No
+#: target we score comes near it (delivery minutes are in the tens), and below it every metric,
+#: interval and plot stays finite: a squared error of (2e9)^2 summed over a billion rows is
+#: ~4e27, far from float64's 1.8e308. Above it (1e200 squares to inf) RMSE would not be finite.
+REGRESSION_OUTPUT_BOUND = 1e9
 
 # Input element types we accept per contract dtype, for layout (b).
 _PER_COLUMN_INPUT_TYPES: dict[str, frozenset[str]] = {
@@ -348,7 +354,8 @@ def contract_validate_predictions(raw: np.ndarray, n_rows: int, task_type: str) 
     Binary outputs may be ``[N]``, ``[N, 1]`` (P(y=1)) or ``[N, 2]`` (column 1 is
     P(y=1)); probabilities within ``PROBABILITY_SLACK`` of [0, 1] are clipped.
     Raises ``ScoringError`` with reason ``invalid_output`` for a non-numeric dtype,
-    wrong shape, wrong row count, NaN/inf, or probabilities outside [0, 1].
+    wrong shape, wrong row count, NaN/inf, probabilities outside [0, 1], or regression
+    values beyond ``REGRESSION_OUTPUT_BOUND``.
     """
     if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "biuf":
         raise _invalid_output("Your model's predictions are not numbers.", "dtype")
@@ -390,4 +397,14 @@ def contract_validate_predictions(raw: np.ndarray, n_rows: int, task_type: str) 
                 "probability_range",
             )
         scores = np.clip(scores, 0.0, 1.0)
+    elif task_type == "regression":
+        outside = int((np.abs(scores) > REGRESSION_OUTPUT_BOUND).sum())
+        if outside:
+            raise _invalid_output(
+                f"A regression model must predict values between {-REGRESSION_OUTPUT_BOUND:g} "
+                f"and {REGRESSION_OUTPUT_BOUND:g}; {outside} of your model's {n_rows} "
+                f"predictions are outside that range (they range from {scores.min():.6g} to "
+                f"{scores.max():.6g}).",
+                "out_of_range",
+            )
     return np.ascontiguousarray(scores)

@@ -41,7 +41,11 @@ class RejectionCode(StrEnum):
     EXTERNAL_DATA = "external_data"
     INPUT_MISMATCH = "input_mismatch"
     OUTPUT_MISMATCH = "output_mismatch"
+    INVALID_GRAPH = "invalid_graph"
     UNTRUSTED_TYPES = "untrusted_types"
+    SKOPS_TYPE_REFUSED = "skops_type_refused"
+    SKOPS_PARAMETER_REFUSED = "skops_parameter_refused"
+    SKOPS_MODEL_INVALID = "skops_model_invalid"
     LOAD_FAILED = "load_failed"
     RUN_FAILED = "run_failed"
 

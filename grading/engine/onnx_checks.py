@@ -1,9 +1,11 @@
 """Static checks on an ONNX model before onnxruntime ever sees it.
 
-Everything here reads the protobuf as data. We deliberately do not call
-``onnx.checker`` or shape inference in the worker process: they are C++ code
-fed with hostile input, and a crash there would take the Celery worker down.
-onnxruntime's own validation happens later, inside the sandbox child.
+Everything here reads the protobuf as data. The checks walk the whole untrusted graph, so
+they run inside the sandbox child (``grading.engine.sandbox.child``), under its memory, CPU
+and wall-clock limits, never in the worker: a file of a million empty nodes costs seconds and
+hundreds of MB to parse and walk. The worker only sniffs the file's outline
+(``artifacts.sniff_bytes``). We do not call ``onnx.checker`` or shape inference: more C++ code
+fed with hostile input, for checks onnxruntime makes itself when it loads the model.
 """
 
 from __future__ import annotations
@@ -56,14 +58,19 @@ def _not_utf8() -> ArtifactRejected:
 def _messages(root: Message) -> Iterator[Message]:
     """Every protobuf sub-message of ``root`` (subgraphs, functions, attributes...).
 
-    Raises ``ArtifactRejected`` if a string field is not valid UTF-8: onnx.proto is
-    proto2, so Python protobuf hands such fields back as ``bytes``, which would
-    confuse every name comparison downstream.
+    Depth first, holding one iterator per level, so memory stays the depth of the graph,
+    not its size. Raises ``ArtifactRejected`` if a string field is not valid UTF-8:
+    onnx.proto is proto2, so Python protobuf hands such fields back as ``bytes``, which
+    would confuse every name comparison downstream.
     """
-    stack = [root]
+    stack: list[Iterator[Message]] = [iter((root,))]
     while stack:
-        message = stack.pop()
+        message = next(stack[-1], None)
+        if message is None:
+            stack.pop()
+            continue
         yield message
+        singles: list[Message] = []
         for field, value in message.ListFields():
             if field.type == field.TYPE_STRING:
                 values = [value] if isinstance(value, str | bytes) else value
@@ -73,9 +80,11 @@ def _messages(root: Message) -> Iterator[Message]:
             if field.type != field.TYPE_MESSAGE:
                 continue
             if isinstance(value, Message):
-                stack.append(value)
+                singles.append(value)
             else:  # repeated message field (onnx.proto has no map fields)
-                stack.extend(value)
+                stack.append(iter(value))
+        if singles:
+            stack.append(iter(singles))
 
 
 def _check_domains_and_external_data(model: onnx.ModelProto) -> None:
@@ -91,7 +100,15 @@ def _check_domains_and_external_data(model: onnx.ModelProto) -> None:
                     "self-contained models: save it with all tensors inside the .onnx file "
                     "(onnx.save_model(model, path, save_as_external_data=False)).",
                 )
-        elif (
+        elif isinstance(message, onnx.NodeProto) and not message.op_type:
+            # onnxruntime skips such nodes, so a file of a million of them loads: refuse it
+            # as the invalid graph it is.
+            raise ArtifactRejected(
+                RejectionCode.INVALID_GRAPH,
+                "Your ONNX graph has a node without an operator type, so it is not a valid "
+                "ONNX model. Export it again (onnx.checker.check_model finds such problems).",
+            )
+        if (
             isinstance(message, onnx.NodeProto | onnx.FunctionProto | onnx.OperatorSetIdProto)
             and message.domain not in ALLOWED_DOMAINS
         ):

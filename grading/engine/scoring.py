@@ -10,8 +10,9 @@ command, the baseline builder and the Celery task.
 
 from __future__ import annotations
 
+import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from grading.engine.artifacts import sniff_format
 from grading.engine.contract import InputContract
 from grading.engine.errors import FailureReason, ScoringError
 from grading.engine.sandbox import SandboxLimits, SandboxResult, run_in_sandbox
+
+logger = logging.getLogger(__name__)
 
 # Bump when the way scores are computed changes; scores record it, and an admin can
 # re-score everything after a change.
@@ -83,12 +86,18 @@ class ScoreReport:
     plots: dict[str, object]
     timings: dict[str, float] = field(default_factory=dict)
     scorer_version: int = SCORER_VERSION
+    # The model's predictions on the public rows, in held-out order: the leaderboard's
+    # Ladder compares a candidate's next submission with them on the same rows. They derive
+    # from features only, but stay on the server (never in ``to_dict`` or a page).
+    public_predictions: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def primary(self, split: str) -> float:
         return self.metrics[split][self.primary_metric]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        body = asdict(replace(self, public_predictions=None))
+        body.pop("public_predictions")
+        return body
 
 
 # One function per phase of the evaluation, so that bench.scoring can time each of them.
@@ -215,8 +224,9 @@ def evaluate_predictions(
     made once on the whole split: the public and private parts, the slices, the intervals
     and the plots reuse it (``metrics.Prepared``).
 
-    Raises ``ScoringError(internal_error)`` if the primary metric is undefined on this data
-    (a dataset problem, never the candidate's).
+    Raises ``metrics.MetricUndefined`` if the primary metric is undefined (or not finite)
+    on a split, and ``ValueError`` / ``FloatingPointError`` for predictions the metrics cannot
+    use: whose fault that is, ``score_artifact`` decides (``_evaluation_error``).
     """
     primary = task.primary_metric
     keys = [primary, *[k for k in task.secondary_metrics if k != primary]]
@@ -229,9 +239,7 @@ def evaluate_predictions(
     for name, rows in parts.items():
         by_split[name] = _split_metrics(rows, keys)
         if primary not in by_split[name]:
-            raise ScoringError(FailureReason.INTERNAL_ERROR,
-                               "The held-out data cannot be scored right now; we are on it.",
-                               code="primary_undefined")
+            raise metrics.MetricUndefined(f"{primary} is not defined on the {name} split")
         if name != "all":
             intervals[name] = _split_interval(rows, primary)
     # Staleness and plots are kept for the public part (shown during a round) and for the
@@ -244,6 +252,25 @@ def evaluate_predictions(
         per_slice[name] = _split_per_slice(parts[name], primary, part_codes, labels)
         plots[name] = plots_for(parts[name])
     return by_split, intervals, per_slice, plots
+
+
+def _evaluation_error(task: ScoringTask, heldout: HeldoutSplit,
+                      exc: ValueError | FloatingPointError) -> ScoringError:
+    """Whose fault a failed evaluation is. The sandbox has refused non-finite, out-of-range
+    and wrongly shaped predictions already (``contract_validate_predictions``). If the same
+    rows score with a neutral model (every prediction the mean label), these predictions made
+    the metrics fail: ``invalid_output``, which costs a submission like any bad output.
+    Otherwise the data or our code is at fault: ``internal_error``, which gives it back."""
+    neutral = np.full(len(heldout.labels), float(np.mean(heldout.labels)))
+    try:
+        evaluate_predictions(task=task, heldout=heldout, predictions=neutral)
+    except (ValueError, FloatingPointError):
+        logger.exception("scoring: the held-out data cannot be scored (%s)", exc)
+        return ScoringError(FailureReason.INTERNAL_ERROR,
+                            "The held-out data cannot be scored right now; we are on it.",
+                            code="primary_undefined")
+    return ScoringError(FailureReason.INVALID_OUTPUT,
+                        f"The model's predictions cannot be scored: {exc}", code="unscorable")
 
 
 def score_artifact(
@@ -271,14 +298,8 @@ def score_artifact(
         by_split, intervals, per_slice, plots = evaluate_predictions(
             task=task, heldout=heldout, predictions=result.predictions
         )
-    except ScoringError:
-        raise
     except (ValueError, FloatingPointError) as exc:
-        # The sandbox validated shape and finiteness; anything left is an output the
-        # metrics cannot use (for example probabilities outside [0, 1]).
-        raise ScoringError(FailureReason.INVALID_OUTPUT,
-                           f"The model's predictions cannot be scored: {exc}",
-                           code="unscorable") from exc
+        raise _evaluation_error(task, heldout, exc) from exc
     finished = time.perf_counter()
     metric = metrics.metric_get(task.primary_metric)
     return ScoreReport(
@@ -296,6 +317,7 @@ def score_artifact(
         rows_scored=len(heldout.labels),
         network_isolated=result.isolated_network,
         plots=plots,
+        public_predictions=np.asarray(result.predictions)[heldout.public],
         timings={"sandbox_seconds": round(sandbox_done - started, 3),
                  "metrics_seconds": round(finished - sandbox_done, 3),
                  "total_seconds": round(finished - started, 3)},

@@ -9,7 +9,7 @@ from django.http import Http404
 from grading import datasets
 from grading.engine.artifacts import ArtifactLimits
 from grading.engine.contract import InputContract
-from grading.engine.sandbox import SandboxLimits
+from grading.engine.sandbox import Isolation, SandboxLimits
 from grading.engine.scoring import ScoringTask
 from grading.models import (
     Dataset,
@@ -73,12 +73,21 @@ def scoring_task_for(case_study: CaseStudy) -> ScoringTask:
     )
 
 
-def sandbox_limits_for(task: ScoringTask) -> SandboxLimits:
-    """The sandbox limits from settings, with the case study's request size for latency."""
+def sandbox_limits(*, request_rows: int = SandboxLimits.request_rows) -> SandboxLimits:
+    """The sandbox limits and isolation policy from settings: bubblewrap required, unless
+    the development-only SANDBOX_ALLOW_WEAK_ISOLATION allows scoring without it."""
     return SandboxLimits(
         memory_bytes=settings.SANDBOX_MEMORY_MB * 1024 * 1024,
         cpu_seconds=settings.SANDBOX_CPU_SECONDS,
         wall_clock_seconds=settings.SANDBOX_WALL_SECONDS,
-        request_rows=task.request_rows,
+        request_rows=request_rows,
         artifact=ArtifactLimits(max_file_bytes=settings.MODEL_UPLOAD_MAX_BYTES),
+        isolation=(Isolation.ALLOW_WEAK if settings.SANDBOX_ALLOW_WEAK_ISOLATION
+                   else Isolation.REQUIRED),
+        bwrap_path=settings.SANDBOX_BWRAP_PATH,
     )
+
+
+def sandbox_limits_for(task: ScoringTask) -> SandboxLimits:
+    """The sandbox limits from settings, with the case study's request size for latency."""
+    return sandbox_limits(request_rows=task.request_rows)

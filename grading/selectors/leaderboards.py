@@ -135,7 +135,8 @@ def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
     """One page of the leaderboard in a constant number of queries, whatever its size.
 
     ``split`` is "private" only once the round is closed (otherwise "public" is used).
-    Ranks are by the split's primary metric; ``sort`` may reorder by another column.
+    Ranks are by the split's primary metric; ``sort`` may reorder by another column. Public
+    values are each candidate's Ladder score, stored rounded (``LeaderboardEntry``).
 
     The page's ids come from an index (no window over every entry, no sort of whole rows),
     then its 50 rows, then their ranks from counts of better entries (``_ranks``)."""
@@ -164,7 +165,8 @@ def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
     with_above = sort == "primary" and offset > 0
     ids = list(ordered_ids[offset - with_above:offset + PAGE_SIZE])
     page.object_list = ids[with_above:]
-    by_id = {e.pk: e for e in leaderboard.entries.filter(pk__in=ids)}
+    # The Ladder's stored predictions are for scoring, never for pages (and are large).
+    by_id = {e.pk: e for e in leaderboard.entries.filter(pk__in=ids).defer("ladder_predictions")}
     above = by_id[ids[0]] if with_above else None
     page_entries = [by_id[pk] for pk in page.object_list]
     ranks = _ranks(leaderboard, page_entries,

@@ -1,13 +1,43 @@
-"""Turn a score's stored plot data into SVG charts (server-side: no script, no CDN)."""
+"""Turn a score's stored plot data into SVG charts (server-side: no script, no CDN).
+
+While a round is open the public part may say no more than its rounded headline
+(``leaderboard.public_decimals``). Every chart drawn from labels row by row (the curves,
+the reliability diagram, the histograms of residuals) is a count of public labels in
+regions the model chooses: a model whose scores encode row buckets would read the public
+labels back from it, however few points or decimals it kept. So those charts are kept back
+until the round closes (``charts_kept_back`` names them), and the per-week values, each the
+headline's metric on one week's public rows, are rounded like the headline before they are
+drawn, so the SVG's coordinates carry no more than the rounded numbers."""
 
 from __future__ import annotations
 
 from mlsd_site import charts
 
+# The plot data of each task type that is drawn from labels row by row, with the name the
+# page gives it while it is kept back.
+LABEL_PLOTS = {
+    "binary": {"roc": "ROC curve", "pr": "precision-recall curve",
+               "reliability": "reliability diagram"},
+    "ranking": {"ndcg_at_k": "NDCG at k"},
+    "regression": {"residuals": "residual histogram",
+                   "predicted_vs_actual": "predicted-against-actual chart"},
+}
+
+
+def charts_kept_back(*, task_type: str, plots: dict) -> list[str]:
+    """The names of the charts ``score_charts`` leaves out while the round is open."""
+    return [name for key, name in LABEL_PLOTS.get(task_type, {}).items() if plots.get(key)]
+
 
 def score_charts(*, task_type: str, plots: dict, per_slice: dict[str, float],
-                 primary_label: str) -> list[tuple[str, str]]:
-    """(title, svg) pairs for one split's plot data and per-slice values."""
+                 primary_label: str, public_decimals: int | None = None
+                 ) -> list[tuple[str, str]]:
+    """(title, svg) pairs for one split's plot data and per-slice values. While the round
+    is open pass ``public_decimals``: only the per-slice chart is drawn, from values
+    rounded to those decimals."""
+    if public_decimals is not None:
+        plots = {}
+        per_slice = {label: round(value, public_decimals) for label, value in per_slice.items()}
     out: list[tuple[str, str]] = []
     if task_type == "binary":
         if plots.get("roc"):

@@ -2,7 +2,7 @@
 submissions and quota, and what a submission page shows (the public part only while the
 round is open)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.utils import timezone
 from grading.engine import metrics
 from grading.models import (
     Leaderboard,
+    LeaderboardEntry,
     QuotaUsage,
     Score,
     Submission,
@@ -99,10 +100,20 @@ class MetricLine:
     is_primary: bool
 
 
+@dataclass(frozen=True)
+class BoardLine:
+    """The candidate's public score on the leaderboard (their Ladder score), and whether
+    this submission is the one it comes from."""
+
+    value: float
+    from_this_submission: bool
+
+
 @dataclass
 class SubmissionView:
     """What the submission page shows. During a round only the public part is shown,
-    rounded, so the private part cannot be probed; after it closes, everything."""
+    rounded, so the private part cannot be probed, and no chart says more than the rounded
+    numbers (``score_charts``); after it closes, everything."""
 
     split: str
     decimals: int
@@ -110,16 +121,45 @@ class SubmissionView:
     per_slice: dict[str, float]
     charts: list[tuple[str, str]]
     latency_within_budget: bool
+    kept_back: list[str] = field(default_factory=list)  # charts shown when the round closes
+    board: BoardLine | None = None
+
+    @property
+    def kept_back_phrase(self) -> str:
+        """"ROC curve, precision-recall curve and reliability diagram"."""
+        if len(self.kept_back) < 2:
+            return "".join(self.kept_back)
+        return f"{', '.join(self.kept_back[:-1])} and {self.kept_back[-1]}"
+
+
+def _board_line(*, submission: Submission, leaderboard: Leaderboard) -> BoardLine | None:
+    if leaderboard.pk is None or submission.candidate_id is None:
+        return None
+    row = (LeaderboardEntry.objects.filter(leaderboard=leaderboard,
+                                           candidate_id=submission.candidate_id)
+           .values_list("public_primary", "ladder_submission_id").first())
+    if row is None:
+        return None
+    return BoardLine(value=row[0], from_this_submission=row[1] == submission.pk)
 
 
 def submission_view(*, submission: Submission, score: Score | None,
                     leaderboard: Leaderboard) -> SubmissionView | None:
-    from grading.selectors.score_charts import score_charts
+    """The page's metrics, per-week values and charts: the private part and the whole
+    split at full precision once the round is closed; while it is open the public part,
+    every number rounded to ``leaderboard.public_decimals``, the label-derived charts kept
+    back, and the candidate's Ladder score on the board."""
+    from grading.selectors.score_charts import charts_kept_back, score_charts
 
     if score is None:
         return None
     reveal = leaderboard.is_closed
     split = "private" if reveal else "public"
+    decimals = 6 if reveal else leaderboard.public_decimals
+
+    def shown(value: float) -> float:
+        return value if reveal else round(value, decimals)
+
     values = score.metrics.get(split, {})
     primary_key = score.primary_metric
     lines = []
@@ -129,18 +169,23 @@ def submission_view(*, submission: Submission, score: Score | None,
         ci = None
         if key == primary_key:
             ci = ((score.private_ci_low, score.private_ci_high) if reveal
-                  else (score.public_ci_low, score.public_ci_high))
-        lines.append(MetricLine(column=metric_column(key), value=values[key], ci=ci,
+                  else (shown(score.public_ci_low), shown(score.public_ci_high)))
+        lines.append(MetricLine(column=metric_column(key), value=shown(values[key]), ci=ci,
                                 is_primary=key == primary_key))
     plot_split = "all" if reveal else "public"
-    per_slice = score.per_slice.get(plot_split, {})
+    plots = score.plots.get(plot_split, {})
+    per_slice = {label: shown(value)
+                 for label, value in score.per_slice.get(plot_split, {}).items()}
+    task_type = submission.case_study.task_type
     return SubmissionView(
         split=split,
-        decimals=6 if reveal else leaderboard.public_decimals,
+        decimals=decimals,
         lines=lines,
         per_slice=per_slice,
-        charts=score_charts(task_type=submission.case_study.task_type,
-                            plots=score.plots.get(plot_split, {}), per_slice=per_slice,
-                            primary_label=metrics.metric_get(primary_key).label),
+        charts=score_charts(task_type=task_type, plots=plots, per_slice=per_slice,
+                            primary_label=metrics.metric_get(primary_key).label,
+                            public_decimals=None if reveal else decimals),
         latency_within_budget=score.latency_p99_ms <= score.latency_budget_ms,
+        kept_back=[] if reveal else charts_kept_back(task_type=task_type, plots=plots),
+        board=None if reveal else _board_line(submission=submission, leaderboard=leaderboard),
     )

@@ -1,5 +1,11 @@
-"""Writes for datasets: build a case study's dataset, record it by fingerprint, rebuild
-(materialize) it on any machine and check the fingerprint, and load the held-out split."""
+"""Writes for datasets: build a case study's dataset from the deployment's dataset secret,
+record it by fingerprint, rebuild (materialize) it on any machine that holds the same secret
+and check the fingerprint, and load the held-out split.
+
+Every build needs the secret (``settings.DATASET_SECRET``): without it ``DatasetSecretMissing``
+is raised, and a machine whose secret is not the one a dataset was built with raises
+``DatasetSecretDiffers`` instead of rebuilding other rows.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Max
 
 from grading import datasets
 from grading.engine.scoring import HeldoutSplit
@@ -27,6 +35,48 @@ FINGERPRINT_FILE = "FINGERPRINT"
 
 class DatasetMismatch(RuntimeError):
     """A rebuilt dataset does not have the rows its fingerprint promises."""
+
+
+class DatasetSecretDiffers(DatasetMismatch):
+    """This machine's dataset secret is not the one the dataset was built with (or the
+    dataset predates secrets): it cannot rebuild those rows, and says so."""
+
+
+class DatasetSecretMissing(ImproperlyConfigured):
+    """No usable dataset secret is configured: nothing can be built or rebuilt."""
+
+
+def dataset_secret() -> datasets.DatasetSecret:
+    """This deployment's dataset secret, from ``MLSD_DATASET_SECRET`` (or the file named by
+    ``MLSD_DATASET_SECRET_FILE``). Raises ``DatasetSecretMissing`` if none is set or it is
+    too weak; the message never contains the secret."""
+    text = settings.DATASET_SECRET
+    if not text:
+        where = ""
+        if settings.DATASET_SECRET_FILE:
+            where = f" ({settings.DATASET_SECRET_FILE} does not exist or is empty)"
+        raise DatasetSecretMissing(
+            f"No dataset secret is configured{where}. Set MLSD_DATASET_SECRET (or "
+            "MLSD_DATASET_SECRET_FILE) to the deployment's secret, the same for the web "
+            "server and every worker; `make run` creates one under var/. Without it no "
+            "dataset is built or rebuilt, because data from a known seed can be rebuilt by "
+            "anyone with the public repository.")
+    try:
+        return datasets.DatasetSecret.from_text(text)
+    except datasets.DatasetSecretInvalid as error:
+        raise DatasetSecretMissing(f"MLSD_DATASET_SECRET is not usable: {error}.") from None
+
+
+def _secret_differs(dataset: Dataset, secret: datasets.DatasetSecret) -> DatasetSecretDiffers:
+    if dataset.key_id == datasets.LEGACY_KEY_ID:
+        return DatasetSecretDiffers(
+            f"dataset secret differs: {dataset} was built before datasets had a secret, from a "
+            "seed anyone can rebuild, so no machine rebuilds it. Build a new data version: "
+            f"`python manage.py build_datasets --case {dataset.case_study.slug} --new-version`.")
+    return DatasetSecretDiffers(
+        f"dataset secret differs: {dataset} was built with the dataset secret whose key id is "
+        f"{dataset.key_id}, and this machine's MLSD_DATASET_SECRET has key id "
+        f"{secret.key_id}. Give every web and worker process the deployment's secret.")
 
 
 def dataset_directory(dataset: Dataset) -> Path:
@@ -64,27 +114,45 @@ def _write_dataset_files(built: datasets.BuiltDataset, target: Path) -> None:
 
 
 @transaction.atomic
-def dataset_build(*, case_study: CaseStudy, seed: int = datasets.DEFAULT_SEED,
-                  size: str = "default", activate: bool = True
-                  ) -> tuple[Dataset, datasets.BuiltDataset]:
-    """Build (or rebuild) the case study's dataset from the generator, write its files and
-    record it; returns the row and the built data. Building the same version, seed and size
-    again must give the same fingerprint; if not, ``DatasetMismatch`` is raised."""
-    built = datasets.build_dataset(case_study.slug, seed=seed, size=size)
+def dataset_build(*, case_study: CaseStudy, size: str = "default", new_version: bool = False,
+                  activate: bool = True) -> tuple[Dataset, datasets.BuiltDataset]:
+    """Build the case study's data from the dataset secret, write its files and record it;
+    returns the row and the built data.
+
+    Without ``new_version`` this (re)builds the case study's latest data version, which
+    must give the recorded fingerprint again (else ``DatasetMismatch``) and must have been
+    built with this secret (else ``DatasetSecretDiffers``). With ``new_version`` it draws
+    the next version's data: new rows and a new public/private split, while scores on older
+    versions keep pointing at theirs. Raises ``DatasetSecretMissing`` without a secret."""
+    secret = dataset_secret()
+    # One build at a time per case study, so two cannot take the same new version number.
+    CaseStudy.objects.select_for_update().filter(pk=case_study.pk).first()
+    builds = Dataset.objects.filter(case_study=case_study)
+    latest = builds.aggregate(latest=Max("data_version"))["latest"] or 0
+    if not new_version and latest:
+        foreign = builds.filter(data_version=latest).exclude(key_id=secret.key_id).first()
+        if foreign is not None:
+            raise _secret_differs(foreign, secret)
+    data_version = latest + 1 if new_version or not latest else latest
+    built = datasets.build_dataset(case_study.slug, secret=secret, data_version=data_version,
+                                   size=size)
     version = built.spec.generator_version
-    dataset = Dataset.objects.filter(case_study=case_study, generator_version=version,
-                                     seed=seed, size=size).first()
+    dataset = builds.filter(generator_version=version, size=size,
+                            data_version=data_version).first()
     if dataset is not None and dataset.fingerprint != built.fingerprint:
         raise DatasetMismatch(f"{dataset}: rebuilt rows differ from the recorded fingerprint")
     if dataset is None:
-        dataset = Dataset(case_study=case_study, generator_version=version, seed=seed,
-                          size=size, fingerprint=built.fingerprint, is_active=False)
+        dataset = Dataset(case_study=case_study, generator_version=version,
+                          data_version=data_version, size=size, dataset_id=built.dataset_id,
+                          key_id=secret.key_id, fingerprint=built.fingerprint, is_active=False)
     dataset.train_rows = len(built.train)
     dataset.heldout_rows = len(built.heldout_labels)
     dataset.public_rows = int(np.count_nonzero(built.heldout_public))
     dataset.build_seconds = round(built.build_seconds, 3)
     dataset.save()
     _write_dataset_files(built, dataset_directory(dataset))
+    logger.info("built %s with dataset secret key id %s; fingerprint %s", dataset,
+                dataset.key_id, dataset.fingerprint[:16])
     if activate:
         dataset_activate(dataset=dataset)
     return dataset, built
@@ -99,11 +167,18 @@ def dataset_activate(*, dataset: Dataset) -> None:
 
 
 def dataset_materialize(*, dataset: Dataset) -> Path:
-    """Make sure this machine has the dataset's files, rebuilding them from generator
-    version and seed if missing, and proving by fingerprint that they are the same rows.
+    """Make sure this machine has the dataset's files, rebuilding them from the dataset
+    secret and the recorded versions if missing, and proving by fingerprint that they are
+    the same rows.
 
-    Raises ``DatasetMismatch`` if this machine's generator gives other rows (for example a
+    Raises ``DatasetSecretMissing`` without a secret and ``DatasetSecretDiffers`` if this
+    machine's secret is not the one the dataset was built with, even when the files are
+    already here (a worker that cannot rebuild the data must not score on it). Raises
+    ``DatasetMismatch`` if this machine's generator gives other rows (for example a
     different generator version is installed)."""
+    secret = dataset_secret()
+    if dataset.key_id != secret.key_id:
+        raise _secret_differs(dataset, secret)
     directory = dataset_directory(dataset)
     marker = directory / FINGERPRINT_FILE
     if marker.exists() and marker.read_text().strip() == dataset.fingerprint:
@@ -114,12 +189,14 @@ def dataset_materialize(*, dataset: Dataset) -> Path:
             f"{dataset} needs generator v{dataset.generator_version}; this machine has "
             f"v{current_version}"
         )
-    built = datasets.build_dataset(dataset.case_study.slug, seed=dataset.seed, size=dataset.size)
+    built = datasets.build_dataset(dataset.case_study.slug, secret=secret,
+                                   data_version=dataset.data_version, size=dataset.size)
     if built.fingerprint != dataset.fingerprint:
         raise DatasetMismatch(f"{dataset}: rebuilt fingerprint {built.fingerprint[:12]} "
                               f"differs from recorded {dataset.fingerprint[:12]}")
     _write_dataset_files(built, directory)
-    logger.info("rebuilt %s from version and seed; fingerprint verified", dataset)
+    logger.info("rebuilt %s from the dataset secret (key id %s); fingerprint verified",
+                dataset, secret.key_id)
     return directory
 
 

@@ -9,6 +9,7 @@ import json
 import logging
 import shutil
 import tempfile
+import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -99,7 +100,7 @@ def score_report_save(*, submission: Submission, dataset: Dataset, report: Score
         )
         submission.status = Submission.Status.SCORED
         score.submission = submission
-        leaderboard_after_score(score=score)
+        leaderboard_after_score(score=score, public_predictions=report.public_predictions)
     return score
 
 
@@ -297,19 +298,68 @@ def _score_submission_artifact(submission: Submission, dataset: Dataset) -> Scor
                               limits=sandbox_limits_for(task))
 
 
+# A second look, this long after the first, before a message is called lost: a worker that
+# has just taken a message from the queue marks its submission running a moment later.
+LOST_CONFIRM_SECONDS = 1.0
+
+
+def _scoring_queue_length() -> int:
+    """Messages waiting in the scoring queue (``LLEN`` on Redis); 0 when tasks run eagerly
+    (no broker holds anything) or the broker has no such queue yet."""
+    if current_app.conf.task_always_eager:
+        return 0
+    with current_app.connection_for_read() as connection:
+        try:
+            declared = connection.default_channel.queue_declare(
+                queue=settings.SCORING_QUEUE, passive=True)
+        except connection.channel_errors:
+            return 0
+        return declared.message_count
+
+
+def _waiting_without_message(*, overdue_before) -> set[int]:
+    """The overdue submissions among those waiting for a scoring message that the queue
+    cannot be holding a message for (see ``submissions_requeue_stuck``)."""
+    messages = _scoring_queue_length()  # first: a message taken since then is still counted
+    waiting = list(
+        Submission.objects.filter(enqueued_at__isnull=False)
+        .filter(Q(status=Submission.Status.QUEUED)
+                | Q(status=Submission.Status.RUNNING, enqueued_at__gt=F("started_at")))
+        .order_by(F("enqueued_at").desc(), "-pk").values_list("pk", "enqueued_at"))
+    return {pk for pk, enqueued_at in waiting[messages:] if enqueued_at < overdue_before}
+
+
 def submissions_requeue_stuck() -> list[int]:
-    """Re-enqueue submissions whose message was lost (queued too long) or whose worker died
-    (running too long). Safe to run any time: ``submission_score`` is idempotent."""
+    """Re-enqueue the submissions whose scoring message is lost; returns their ids. Safe to
+    run any time (``submission_score`` is idempotent), and it never piles up messages.
+
+    Which messages are lost: the scoring queue is first in, first out, and ``enqueued_at``
+    records when each waiting submission's message joined it. So if the queue holds M
+    messages, they can only be those of the M most recently enqueued waiting submissions;
+    any older one waiting past ``SCORING_QUEUED_TIMEOUT`` has no message left (a flushed
+    broker, a publish that never arrived) and is sent again, its ``enqueued_at`` moved to
+    now, which is where its new message stands. Under a backlog every waiting submission
+    is covered by a message, however long it waits, so the sweep sends nothing. The two
+    looks ``LOST_CONFIRM_SECONDS`` apart keep a message that a worker has just taken (its
+    submission not yet running) from counting as lost. Duplicates already in the queue
+    only make the sweep wait until they are consumed.
+
+    A submission running longer than ``SCORING_RUNNING_TIMEOUT`` (past the task's hard
+    limit: its worker died) is re-enqueued once; from then on it waits like a queued one
+    (``enqueued_at`` after ``started_at``) until a worker starts it again."""
     now = timezone.now()
-    stuck = Submission.objects.filter(
-        Q(status=Submission.Status.QUEUED,
-          enqueued_at__lt=now - timedelta(seconds=settings.SCORING_QUEUED_TIMEOUT))
-        | Q(status=Submission.Status.RUNNING,
-            started_at__lt=now - timedelta(seconds=settings.SCORING_RUNNING_TIMEOUT))
-    ).values_list("pk", flat=True)
-    ids = list(stuck)
+    dead = set(Submission.objects.filter(
+        status=Submission.Status.RUNNING,
+        started_at__lt=now - timedelta(seconds=settings.SCORING_RUNNING_TIMEOUT),
+    ).exclude(enqueued_at__gt=F("started_at")).values_list("pk", flat=True))
+    overdue_before = now - timedelta(seconds=settings.SCORING_QUEUED_TIMEOUT)
+    lost = _waiting_without_message(overdue_before=overdue_before)
+    if lost and not current_app.conf.task_always_eager:
+        time.sleep(LOST_CONFIRM_SECONDS)
+        lost &= _waiting_without_message(overdue_before=overdue_before)
+    ids = sorted(dead | lost)
     for submission_id in ids:
-        Submission.objects.filter(pk=submission_id).update(enqueued_at=now)
+        Submission.objects.filter(pk=submission_id).update(enqueued_at=timezone.now())
         submission_enqueue(submission_id=submission_id)
     if ids:
         logger.warning("re-enqueued %d stuck submissions: %s", len(ids), ids)

@@ -37,10 +37,13 @@ class DatasetFactory(factory.django.DjangoModelFactory):
 
     case_study = factory.SubFactory(CaseStudyFactory)
     generator_version = 1
-    seed = factory.Sequence(lambda n: n + 1)
+    data_version = factory.Sequence(lambda n: n + 1)
     size = "tiny"
+    dataset_id = factory.Sequence(lambda n: f"factory-{n}")
+    key_id = "factory"  # no secret has it: a factory row can never be rebuilt
     fingerprint = factory.LazyAttribute(lambda d: hashlib.sha256(
-        f"{d.case_study.slug}/v{d.generator_version}-s{d.seed}-{d.size}".encode()).hexdigest())
+        f"{d.case_study.slug}/v{d.generator_version}-d{d.data_version}-{d.size}".encode()
+    ).hexdigest())
     train_rows = 100
     heldout_rows = 100
     public_rows = 50

@@ -273,3 +273,100 @@ def infinite_loop_onnx(dest: Path) -> Path:
 def truncated(source: Path, dest: Path, fraction: float = 0.5) -> Path:
     data = source.read_bytes()
     return write(dest, data[: int(len(data) * fraction)])
+
+
+def empty_nodes_onnx(dest: Path, megabytes: int = 2) -> Path:
+    """``good_onnx`` plus ``megabytes`` of empty graph nodes (2 bytes each on the wire).
+
+    onnxruntime skips such nodes, so the model would load and score; walking a million of them
+    cost the worker parent 2.4 s and 355 MB before the graph checks moved into the child."""
+    model = _model(_score_nodes(), [_x()], [_y()], [_weights()])
+    graph = model.graph.SerializeToString() + b"\x0a\x00" * (megabytes * 1024 * 1024 // 2)
+    model.ClearField("graph")
+    size, length = bytearray(), len(graph)
+    while True:  # the graph's length as a protobuf varint
+        size.append((length & 0x7F) | (0x80 if length > 0x7F else 0))
+        length >>= 7
+        if not length:
+            break
+    # ModelProto field 7 (graph), length-delimited; fields may come in any order.
+    return write(dest, model.SerializeToString() + b"\x3a" + bytes(size) + graph)
+
+
+def huge_regression_onnx(dest: Path, value: float = 1e200) -> Path:
+    """A regression model whose float64 output is ``value`` + (a small score): finite, but
+    past any sensible bound (1e200 squared is inf, so RMSE would be infinite)."""
+    nodes = _score_nodes("p") + [
+        helper.make_node("Cast", ["p"], ["p64"], to=TensorProto.DOUBLE),
+        helper.make_node("Add", ["p64", "huge"], ["Y"]),
+    ]
+    huge = helper.make_tensor("huge", TensorProto.DOUBLE, [1], [value])
+    output = helper.make_tensor_value_info("Y", TensorProto.DOUBLE, [None, 1])
+    return save(_model(nodes, [_x()], [output], [_weights(), huge]), dest)
+
+
+# --- skops models that are valid scikit-learn, but not for us ---------------------------------
+
+
+def skops_file_reader(dest: Path, planted: Path, n_features: int = N_FEATURES) -> Path:
+    """A working regression pipeline that reads ``planted`` whenever it predicts.
+
+    A constant classifier inside a VotingRegressor emits the path as the first step's output,
+    ``CountVectorizer(input="filename")`` opens it, and the prediction is the number of times
+    the word "pos" occurs in it. Every type in it passes skops' default trust."""
+    import skops.io as sio
+    from sklearn.compose import ColumnTransformer
+    from sklearn.dummy import DummyClassifier
+    from sklearn.ensemble import VotingRegressor
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import Pipeline
+
+    features = np.zeros((4, n_features))
+    path = str(planted)
+    emit = VotingRegressor([("path", DummyClassifier(strategy="constant", constant=path))])
+    emit.estimators_ = [emit.estimators[0][1].fit(features, [path] * len(features))]
+    # A scalar column selector hands the vectorizer a 1-D column of paths.
+    read = ColumnTransformer(
+        [("read", CountVectorizer(input="filename", vocabulary=["pos"]), 0)])
+    counts = np.asarray(read.fit_transform(emit.transform(features)), dtype=np.float64)
+    model = Pipeline([("emit", emit), ("read", read),
+                      ("count", LinearRegression(fit_intercept=False).fit(counts, counts[:, 0]))])
+    return write(dest, sio.dumps(model))
+
+
+def skops_with_function(dest: Path, func: object, n_features: int = N_FEATURES,
+                        where: str = "FunctionTransformer") -> Path:
+    """A fitted regression model holding the callable ``func``: as a ``FunctionTransformer``
+    step, or as ``TransformedTargetRegressor(func=..., inverse_func=...)`` (``where="target"``).
+    """
+    import skops.io as sio
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    rng = np.random.default_rng(0)
+    features, target = rng.random((50, n_features)), rng.random(50) + 1.0
+    if where == "target":
+        model = TransformedTargetRegressor(LinearRegression(), func=func, inverse_func=func,
+                                           check_inverse=False)
+    else:
+        model = make_pipeline(FunctionTransformer(func), LinearRegression())
+    return write(dest, sio.dumps(model.fit(features, target)))
+
+
+def stale_atime(path: Path) -> int:
+    """Set ``path``'s access time well before its modification time, so that the next read
+    moves it (relatime updates atime when it is older than mtime); returns the atime set."""
+    info = path.stat()
+    os.utime(path, ns=(info.st_mtime_ns - 10**12, info.st_mtime_ns))
+    return path.stat().st_atime_ns
+
+
+def reads_are_recorded(folder: Path) -> bool:
+    """Whether the filesystem under ``folder`` records reads in atime (not mounted noatime)."""
+    probe = write(folder / "atime-probe", b"probe")
+    before = stale_atime(probe)
+    probe.read_bytes()
+    return probe.stat().st_atime_ns != before

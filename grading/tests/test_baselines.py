@@ -23,6 +23,7 @@ from grading.baselines.training import (
 )
 from grading.datasets import CASE_SLUGS, baseline_recipes, build_dataset
 from grading.engine import metrics
+from grading.tests.dataset_secrets import TEST_SECRET
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -32,7 +33,7 @@ _MODELS: dict[tuple[str, str], dict] = {}
 
 def built(slug, size="tiny"):
     if (slug, size) not in _BUILDS:
-        _BUILDS[(slug, size)] = build_dataset(slug, size=size)
+        _BUILDS[(slug, size)] = build_dataset(slug, secret=TEST_SECRET, size=size)
     return _BUILDS[(slug, size)]
 
 

@@ -12,13 +12,72 @@ from grading.tests.hostile import malicious_pickle
 pytestmark = pytest.mark.django_db
 
 
-def test_build_datasets_builds_every_case_study(catalogue, data_dirs, capsys):
+def test_build_datasets_builds_every_case_study(catalogue, data_dirs, capsys, settings):
     call_command("build_datasets", "--size", "tiny")
     out = capsys.readouterr().out
     from grading.models import Dataset
+    from grading.services.datasets import dataset_secret
 
     assert Dataset.objects.filter(is_active=True).count() == 5
     assert out.count("fingerprint") == 5
+    secret = dataset_secret()
+    for dataset in Dataset.objects.select_related("case_study"):
+        assert f"data v1 (id {dataset.dataset_id}, secret key id {secret.key_id})" in out
+        seed = secret.seed(case_slug=dataset.case_study.slug, size="tiny", data_version=1,
+                           generator_version=dataset.generator_version)
+        assert str(seed) not in out  # what is printed does not rebuild the data
+    assert settings.DATASET_SECRET not in out
+
+
+def test_build_datasets_new_version_rotates_the_data(catalogue, data_dirs, capsys):
+    from grading.models import Dataset
+
+    call_command("build_datasets", "--case", "feed-ranking", "--size", "tiny")
+    first = Dataset.objects.get(is_active=True)
+    call_command("build_datasets", "--case", "feed-ranking", "--size", "tiny", "--new-version")
+    assert "feed-ranking: data v2" in capsys.readouterr().out
+    second = Dataset.objects.get(is_active=True)
+    assert second.data_version == 2 and second.fingerprint != first.fingerprint
+    assert Dataset.objects.count() == 2  # the old version stays for the scores on it
+
+
+def test_build_datasets_if_missing_keeps_its_own_data_and_replaces_data_from_before_secrets(
+        catalogue, data_dirs, capsys):
+    from grading.models import Dataset
+
+    call_command("build_datasets", "--case", "ad-click-prediction", "--size", "tiny")
+    call_command("build_datasets", "--case", "ad-click-prediction", "--size", "tiny",
+                 "--if-missing")
+    assert "ad-click-prediction: data already built" in capsys.readouterr().out
+    Dataset.objects.update(key_id="legacy")
+    call_command("build_datasets", "--case", "ad-click-prediction", "--size", "tiny",
+                 "--if-missing")
+    assert "built before dataset secrets" in capsys.readouterr().out
+    assert Dataset.objects.get(is_active=True).data_version == 2
+    Dataset.objects.filter(is_active=True).update(key_id="0123456789ab")
+    with pytest.raises(CommandError, match="key id is 0123456789ab"):
+        call_command("build_datasets", "--case", "ad-click-prediction", "--size", "tiny",
+                     "--if-missing")
+
+
+def test_build_datasets_without_a_secret_says_how_to_set_one(catalogue, data_dirs, settings):
+    from grading.models import Dataset
+
+    settings.DATASET_SECRET = ""
+    with pytest.raises(CommandError, match="MLSD_DATASET_SECRET"):
+        call_command("build_datasets", "--size", "tiny")
+    assert not Dataset.objects.exists()
+
+
+def test_score_refuses_on_a_machine_with_another_secret(tiny_dataset, tmp_path, settings):
+    from grading.datasets import DatasetSecret
+
+    tiny_dataset("ad-click-prediction")
+    model = tmp_path / "m.onnx"
+    model.write_bytes(b"x")
+    settings.DATASET_SECRET = DatasetSecret.generate().key.decode()
+    with pytest.raises(CommandError, match="dataset secret differs"):
+        call_command("score", str(model), "--case", "ad-click-prediction")
 
 
 def test_score_prints_metrics_as_json(tiny_dataset, tmp_path, capsys):

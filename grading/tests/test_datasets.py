@@ -20,16 +20,17 @@ import pytest
 
 from grading.datasets import (
     CASE_SLUGS,
-    DEFAULT_SEED,
     GENERATOR_VERSIONS,
     HELDOUT_DAYS,
     PUBLIC_FRACTION,
     TIME_COLUMN,
     TRAIN_DAYS,
     BaselineRecipe,
+    DatasetSecret,
     DesignChoice,
     baseline_recipes,
     build_dataset,
+    build_dataset_from_seed,
     data_dictionary,
     dataset_spec,
     design_choice,
@@ -37,25 +38,26 @@ from grading.datasets import (
 )
 from grading.datasets.files import compute_fingerprint
 from grading.datasets.recipes import LINEAR_REGRESSION, recipes_by_name
+from grading.tests.dataset_secrets import TEST_SECRET
 
-#: Fingerprints of the tiny builds with the default seed. If one changes, the
-#: generator's output changed (code, numpy or pandas): bump that module's
-#: GENERATOR_VERSION, because stored datasets are rebuilt from (version, seed).
+#: Fingerprints of the tiny builds, data version 1, with the tests' secret (TEST_SECRET). If
+#: one changes, the generator's output changed (code, numpy or pandas): bump that module's
+#: GENERATOR_VERSION, because stored datasets are rebuilt from (secret, version, data version).
 GOLDEN_TINY = {
-    "video-recommendation": "695825f2366fd30a30b034b963c19bd6575a7d66182f4c7aa7fdf501c2863ac7",
-    "feed-ranking": "9f9075570a760a8f9b644cfe247a68799ec3cc3e37d51e1e97360aea8c8cdbe8",
-    "ad-click-prediction": "5a1f89b94888285cff201ae800c35a738a18f00413f6969cb568754838c9c8c8",
-    "rental-search-ranking": "e1b9f7e505f3f49f55016eff81d8ac80e14ac2cecd723cd40f4df06a1d74fcb7",
-    "food-delivery-time": "aa7c8768fea70c81e1fecbe585bae341798f5f3ae76c68c32e0e4068f84f3b03",
+    "video-recommendation": "494ee6eb3f40a9a282cffef18bb7868c5c0607862a7778c1bb9b0fff7a05b414",
+    "feed-ranking": "bef4adbb7d999ef527382d0ad7da4d26897ab63f51d337b37ed77ffdd533be42",
+    "ad-click-prediction": "72e0c924dcd6394868b3e3305e2274a12e87632b45c4818592b6ec41954d610e",
+    "rental-search-ranking": "f5323c4534667c0b61362d7c63dc2b93a26ea49d0cd083d61078fdc5855f09b3",
+    "food-delivery-time": "21e9d5f1800d20679f7f8d7ac62b882f0931d4d6e3c69f0472888ae8e79bb8ff",
 }
 
-_CACHE: dict[tuple[str, int, str], object] = {}
+_CACHE: dict[tuple[str, str], object] = {}
 
 
-def built(slug: str, size: str = "tiny", seed: int = DEFAULT_SEED):
-    key = (slug, seed, size)
+def built(slug: str, size: str = "tiny"):
+    key = (slug, size)
     if key not in _CACHE:
-        _CACHE[key] = build_dataset(slug, seed=seed, size=size)
+        _CACHE[key] = build_dataset(slug, secret=TEST_SECRET, size=size)
     return _CACHE[key]
 
 
@@ -75,9 +77,13 @@ def test_registry_lists_every_case():
     with pytest.raises(KeyError):
         dataset_spec("no-such-case")
     with pytest.raises(ValueError):
-        build_dataset("feed-ranking", size="huge")
+        build_dataset("feed-ranking", secret=TEST_SECRET, size="huge")
     with pytest.raises(ValueError):
-        build_dataset("feed-ranking", seed=-1, size="tiny")
+        build_dataset("feed-ranking", secret=TEST_SECRET, data_version=0, size="tiny")
+    with pytest.raises(ValueError):
+        build_dataset_from_seed("feed-ranking", seed=-1, size="tiny")
+    with pytest.raises(TypeError):  # no build without the secret
+        build_dataset("feed-ranking", secret=None, size="tiny")
 
 
 @cases
@@ -178,16 +184,18 @@ def test_group_ids_are_not_inputs_except_video_user():
 
 # --- determinism ------------------------------------------------------------------------------
 @cases
-def test_same_seed_same_fingerprint_different_seed_differs(slug):
+def test_same_secret_same_rows_other_secret_or_version_differs(slug):
     a = built(slug)
-    b = build_dataset(slug, seed=DEFAULT_SEED, size="tiny")
-    assert a.fingerprint == b.fingerprint
+    b = build_dataset(slug, secret=DatasetSecret(TEST_SECRET.key), size="tiny")
+    assert a.fingerprint == b.fingerprint and a.dataset_id == b.dataset_id
     pd.testing.assert_frame_equal(a.train, b.train)
     pd.testing.assert_frame_equal(a.heldout_features, b.heldout_features)
     np.testing.assert_array_equal(a.heldout_labels, b.heldout_labels)
     np.testing.assert_array_equal(a.heldout_public, b.heldout_public)
-    c = build_dataset(slug, seed=DEFAULT_SEED + 1, size="tiny")
-    assert c.fingerprint != a.fingerprint
+    other_secret = build_dataset(slug, secret=DatasetSecret.generate(), size="tiny")
+    next_version = build_dataset(slug, secret=TEST_SECRET, data_version=2, size="tiny")
+    for c in (other_secret, next_version):
+        assert c.fingerprint != a.fingerprint and c.dataset_id != a.dataset_id
     assert compute_fingerprint(a) == a.fingerprint
     assert len(a.fingerprint) == 64
 
@@ -201,11 +209,11 @@ def test_golden_fingerprint(slug):
 
 @cases
 def test_fingerprint_sees_every_part(slug):
-    b = build_dataset(slug, size="tiny")
+    b = build_dataset(slug, secret=TEST_SECRET, size="tiny")
     original = b.fingerprint
     b.heldout_public = ~b.heldout_public
     assert compute_fingerprint(b) != original
-    b = build_dataset(slug, size="tiny")
+    b = build_dataset(slug, secret=TEST_SECRET, size="tiny")
     labels = b.heldout_labels.copy()
     labels[0] = labels[0] + 1
     b.heldout_labels = labels
@@ -293,7 +301,7 @@ def test_public_mask_about_30_percent_and_by_group(slug):
         per_group = frame.groupby("g")["p"].agg(["min", "max", "mean"])
         assert (per_group["min"] == per_group["max"]).all(), "a group straddles public/private"
         assert abs(per_group["mean"].mean() - PUBLIC_FRACTION) < 0.02
-    again = build_dataset(slug, size="tiny")
+    again = build_dataset(slug, secret=TEST_SECRET, size="tiny")
     np.testing.assert_array_equal(again.heldout_public, b.heldout_public)
 
 
@@ -451,6 +459,9 @@ def test_write_training_files(tmp_path, slug):
             np.testing.assert_array_equal(csv[c.name].to_numpy(), b.train[c.name].to_numpy())
     doc = json.loads(paths["data_dictionary_json"].read_text())
     assert doc["fingerprint"] == b.fingerprint and doc["case_slug"] == slug
+    assert doc["dataset_id"] == b.dataset_id and "seed" not in doc  # downloads carry no seed
+    assert str(b.seed) not in paths["data_dictionary_json"].read_text()
+    assert str(b.seed) not in repr(b)
     assert [c["name"] for c in doc["columns"]] == list(b.train.columns)
     md = paths["data_dictionary_md"].read_text()
     assert all(f"`{c}`" in md for c in b.train.columns)
@@ -474,7 +485,7 @@ def test_float_columns_round_trip_through_csv(default_builds):
 @cases
 def test_tiny_builds_fast(slug):
     t0 = time.perf_counter()
-    build_dataset(slug, size="tiny", seed=7)
+    build_dataset(slug, secret=TEST_SECRET, size="tiny")
     assert time.perf_counter() - t0 < 2.0  # < 1 s on an idle 2-core machine
 
 
@@ -485,6 +496,6 @@ def test_tiny_builds_fast(slug):
 )
 @cases
 def test_bench_size(slug):
-    b = build_dataset(slug, size="bench")
+    b = build_dataset(slug, secret=TEST_SECRET, size="bench")
     assert b.n_heldout >= 1_000_000
     assert b.build_seconds < 60

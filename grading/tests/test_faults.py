@@ -4,6 +4,7 @@ Scoring workers consume the scoring queue; the sweep runs from beat on a default
 as in production."""
 
 import os
+import re
 import signal
 import time
 
@@ -160,3 +161,37 @@ def test_a_submission_that_kills_its_worker_every_time_fails_after_the_cap(
     assert QuotaUsage.objects.get(candidate=slow_upload.user).used == 0
     assert not Score.objects.filter(submission=submission).exists()
     assert worker.poll() is None
+
+
+SWEEP_DONE = re.compile(r"requeue_stuck_submissions\[[^\]]+\] succeeded in [\d.]+s: (\d+)")
+
+
+def test_a_backlog_gets_one_message_per_submission_however_often_the_sweep_runs(
+        celery_workers, slow_upload, settings, require_redis):
+    from redis import Redis
+
+    redis = Redis.from_url(require_redis)
+    queue = settings.SCORING_QUEUE
+    sweeper = celery_workers(queue="default", env=FAST, beat=True)
+    submissions = [slow_upload() for _ in range(3)]  # no scoring worker yet: they wait
+
+    def sweeps() -> list[int]:
+        return [int(n) for n in SWEEP_DONE.findall(sweeper.log_path.read_text())]
+
+    # Every upload overdue (SCORING_QUEUED_TIMEOUT is 3 s), then three sweeps more.
+    time.sleep(3.5)
+    seen = len(sweeps())
+    wait_until(lambda: len(sweeps()) >= seen + 3, [sweeper], 60, "three sweeps")
+    assert redis.llen(queue) == 3
+
+    worker = celery_workers(env=FAST)
+    while not all(status_of(s).is_final for s in submissions):
+        waiting = Submission.objects.filter(status="queued").count()  # before the queue
+        assert redis.llen(queue) <= waiting
+        time.sleep(0.2)
+    assert all(s.status == "scored" and s.attempts == 1 for s in submissions), [
+        (s.status, s.attempts, s.failure_message) for s in submissions]
+    deliveries = re.findall(r"score_submission\[[^\]]+\] received", worker.log_path.read_text())
+    assert len(deliveries) == 3  # one message each, ever
+    assert len(sweeps()) >= seen + 3 and set(sweeps()) == {0}  # no sweep sent anything
+    assert redis.llen(queue) == 0

@@ -1,5 +1,7 @@
 """Hostile artifacts through the whole pipeline with a real worker: each is refused at
-upload or ends failed with its reason; the worker lives and the leaderboard is unchanged."""
+upload (no quota used) or ends failed with its reason (its quota used: only our own failures
+give it back); nothing is read that should not be, the worker lives, the leaderboard is
+unchanged, and an honest model then scores on the same worker."""
 
 import time
 from pathlib import Path
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from grading.models import Leaderboard, LeaderboardEntry, Submission
+from grading.models import Leaderboard, LeaderboardEntry, QuotaUsage, Submission
 from grading.services.submissions import SubmissionRefused, submission_create
 from grading.tests import hostile
 from interviews.models import CaseStudy
@@ -54,6 +56,29 @@ WORKER_CASES = {
                          "invalid_output"),
     "wrong number of rows": (lambda d: hostile.wrong_rows_onnx(d / "m.onnx"),
                              "invalid_output"),
+    # Issue 13: a skops model that opens a file (a stand-in for the held-out labels) when it
+    # predicts, passing skops' default trust; skops models holding functions; a graph of a
+    # million empty nodes (once walked in the worker itself); regression outputs of 1e200.
+    "skops reading a file": (lambda d: hostile.skops_file_reader(
+        d / "m.skops", hostile.write(d / PLANTED, b"pos neg pos"), hostile.N_FEATURES),
+        "invalid_artifact"),
+    "skops FunctionTransformer": (lambda d: hostile.skops_with_function(
+        d / "m.skops", np.log1p, hostile.N_FEATURES), "invalid_artifact"),
+    "skops callable parameter": (lambda d: hostile.skops_with_function(
+        d / "m.skops", np.log1p, hostile.N_FEATURES, where="target"), "invalid_artifact"),
+    "ONNX of empty nodes": (lambda d: hostile.empty_nodes_onnx(d / "m.onnx"),
+                            "invalid_artifact"),
+    "regression outputs of 1e200": (lambda d: hostile.huge_regression_onnx(d / "m.onnx"),
+                                     "invalid_output"),
+}
+PLANTED = "labels.npy"  # the file the skops model would read, in its case's folder
+# What each message must name, so a refusal for another reason does not pass.
+NAMED = {
+    "skops reading a file": "CountVectorizer",
+    "skops FunctionTransformer": "numpy.log1p",
+    "skops callable parameter": "numpy.log1p",
+    "ONNX of empty nodes": "without an operator type",
+    "regression outputs of 1e200": "1e+200",
 }
 UPLOAD_CASES = {
     "pickle as .onnx": lambda d: d.joinpath("m.onnx").write_bytes(
@@ -69,6 +94,15 @@ UPLOAD_CASES = {
 def leaderboard_snapshot() -> list[tuple]:
     return list(LeaderboardEntry.objects.order_by("pk").values_list(
         "display_name", "public_primary", "private_primary", "submission_id"))
+
+
+def wait_until_final(submissions, worker, seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(Submission.objects.get(pk=s.pk).is_final for s in submissions):
+            return
+        assert worker.poll() is None, worker.log_path.read_text()[-3000:]
+        time.sleep(0.5)
 
 
 def test_hostile_artifacts_fail_with_their_reason_and_nothing_else_changes(
@@ -91,6 +125,8 @@ def test_hostile_artifacts_fail_with_their_reason_and_nothing_else_changes(
         refused[name] = info.value.message
         assert not (folder / "pwned").exists()
 
+    assert not QuotaUsage.objects.filter(candidate=user).exists()  # refusals cost nothing
+
     submitted = {}
     for name, (build, _) in WORKER_CASES.items():
         folder = tmp_path / name.replace(" ", "-").replace(".", "")
@@ -99,13 +135,11 @@ def test_hostile_artifacts_fail_with_their_reason_and_nothing_else_changes(
         submitted[name] = submission_create(
             candidate=user, case_study=case_study,
             upload=SimpleUploadedFile(path.name, path.read_bytes()))
+    planted = tmp_path / "skops-reading-a-file" / PLANTED
+    reads_recorded = hostile.reads_are_recorded(planted.parent)
+    planted_atime = hostile.stale_atime(planted)
 
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if all(Submission.objects.get(pk=s.pk).is_final for s in submitted.values()):
-            break
-        assert worker.poll() is None, worker.log_path.read_text()[-3000:]
-        time.sleep(0.5)
+    wait_until_final(submitted.values(), worker)
     outcomes = {name: Submission.objects.get(pk=s.pk) for name, s in submitted.items()}
     observed = {name: (s.status, s.failure_reason) for name, s in outcomes.items()}
     expected = {name: ("failed", reason) for name, (_, reason) in WORKER_CASES.items()}
@@ -114,7 +148,22 @@ def test_hostile_artifacts_fail_with_their_reason_and_nothing_else_changes(
         assert submission.failure_message and "Traceback" not in submission.failure_message
         assert "/tmp" not in submission.failure_message
         assert submission.attempts == 1  # a hostile file never costs a retry
+        assert not submission.quota_refunded  # and costs its quota slot: no free re-runs
+    for name, word in NAMED.items():
+        assert word in outcomes[name].failure_message, (name, outcomes[name].failure_message)
+    if reads_recorded:  # on a noatime mount only the refusal shows that nothing ran
+        assert planted.stat().st_atime_ns == planted_atime, "the planted file was read"
+    assert QuotaUsage.objects.get(candidate=user).used == len(WORKER_CASES)
 
     assert worker.poll() is None  # the worker lived through all of them
     assert leaderboard_snapshot() == before
     assert set(refused) == set(UPLOAD_CASES)
+
+    # ... and still scores an honest model.
+    path = hostile.good_onnx(tmp_path / "good.onnx")
+    honest = submission_create(candidate=user, case_study=case_study,
+                               upload=SimpleUploadedFile(path.name, path.read_bytes()))
+    wait_until_final([honest], worker, seconds=120)
+    honest.refresh_from_db()
+    assert honest.status == Submission.Status.SCORED, honest.failure_message
+    assert worker.poll() is None

@@ -1,11 +1,11 @@
-"""Leaderboards: best or pinned entry per candidate, ties, rounding, private reveal,
-baselines, sorting, access, and a constant number of queries."""
+"""Leaderboards: best or pinned entry per candidate, the Ladder's public score, ties,
+rounding, private reveal, baselines, sorting, access, and a constant number of queries."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from grading.models import LeaderboardEntry
+from grading.models import LeaderboardEntry, LeaderboardRecord
 from grading.selectors.leaderboards import leaderboard_get_for_viewer, leaderboard_page
 from grading.services.leaderboards import leaderboard_close, leaderboard_for
 from grading.services.submissions import submission_pin, submission_unpin
@@ -33,15 +33,49 @@ def test_each_candidate_appears_once_with_their_best_public_score(scored):
     assert rows[0].is_me and not rows[1].is_me
 
 
-def test_a_pinned_submission_replaces_the_best_one(scored):
+def test_a_pinned_submission_counts_at_the_end_but_does_not_release_its_public_score(scored):
     ada = candidate(username="ada")
     worse = scored(SLUG, ada, public=12.0, private=8.0)
-    scored(SLUG, ada, public=10.0, private=10.5)
+    best = scored(SLUG, ada, public=10.0, private=10.5)
     submission_pin(submission=worse)
     (row,) = page(ada).rows
-    assert row.value == 12.0 and row.entry.is_pinned
+    # The public board keeps the Ladder's score; the pinned submission is the entry.
+    assert row.value == 10.0 and row.entry.is_pinned and row.entry.submission == worse
+    assert row.entry.ladder_submission == best
     submission_unpin(candidate=ada, case_study=worse.case_study)
-    assert page(ada).rows[0].value == 10.0
+    (row,) = page(ada).rows
+    assert row.value == 10.0 and row.entry.submission == best
+    submission_pin(submission=worse)
+    leaderboard_close(leaderboard=leaderboard_for(worse.case_study))
+    assert page(ada, split="private").rows[0].value == 8.0
+
+
+def test_the_public_score_moves_only_on_a_clearly_better_submission(scored):
+    """Scores stored without predictions are compared unpaired: by more than one standard
+    error of the new score's own interval (half-width 0.5 here: about 0.26)."""
+    ada = candidate(username="ada")
+    first = scored(SLUG, ada, public=10.0, private=10.0, half_width=0.5)
+    lucky = scored(SLUG, ada, public=9.9, private=10.2, half_width=0.5)
+    (row,) = page(ada).rows
+    assert row.value == 10.0 and row.entry.ladder_submission == first
+    assert row.entry.submission == lucky  # the private side still takes the best public one
+    better = scored(SLUG, ada, public=9.5, private=9.6, half_width=0.5)
+    (row,) = page(ada).rows
+    assert row.value == 9.5 and row.entry.ladder_submission == better
+    assert [r.public_primary for r in LeaderboardRecord.objects.order_by("achieved_at")] == [
+        10.0, 9.5]
+
+
+def test_the_board_stores_its_public_values_rounded(scored):
+    ada = candidate(username="ada")
+    scored(SLUG, ada, public=10.123456789, private=7.654321, half_width=0.0123456)
+    entry = LeaderboardEntry.objects.get()
+    assert (entry.public_primary, entry.public_ci_low, entry.public_ci_high) == (
+        10.1235, 10.1111, 10.1358)
+    assert entry.public_sort == -10.1235  # rmse: lower is better
+    assert entry.metrics["public"] == {"rmse": 10.1235}
+    assert entry.private_primary == 7.654321  # the private part keeps its full precision
+    assert LeaderboardRecord.objects.get().public_primary == 10.1235
 
 
 def test_overlapping_intervals_are_marked_tied(scored):

@@ -14,8 +14,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from grading.models import Dataset, LeaderboardEntry, LeaderboardRecord, Score, Submission
-from grading.services.leaderboards import leaderboard_close, leaderboard_for, leaderboard_reopen
+from grading.models import (
+    Dataset,
+    Leaderboard,
+    LeaderboardEntry,
+    LeaderboardRecord,
+    Score,
+    Submission,
+)
+from grading.services.leaderboards import leaderboard_close, leaderboard_for
 from grading.tests.factories import (
     DatasetFactory,
     LeaderboardEntryFactory,
@@ -101,7 +108,9 @@ def all_counts(clients: dict[str, Client], case_study: CaseStudy) -> dict[str, i
     counts = query_counts(clients, OPEN_PAGES)
     leaderboard_close(leaderboard=leaderboard)
     counts |= query_counts(clients, CLOSED_PAGES)
-    leaderboard_reopen(leaderboard=leaderboard)
+    # Back to open for the next measurement; ``leaderboard_reopen`` refuses on the revealed
+    # dataset, and these are page measurements, not a round.
+    Leaderboard.objects.filter(pk=leaderboard.pk).update(is_closed=False, closed_at=None)
     return counts
 
 

@@ -94,3 +94,87 @@ def test_every_catalogue_case_study_has_a_generator(catalogue):
     for case in CaseStudy.objects.all():
         spec = datasets.dataset_spec(case.slug)
         assert spec.task_type == case.task_type, case.slug
+
+
+# --- the dataset secret ---------------------------------------------------------------------
+
+
+def test_the_row_stores_names_of_the_build_never_its_seed_or_secret(tiny_dataset, settings,
+                                                                    caplog):
+    from django.forms.models import model_to_dict
+
+    from grading.services.datasets import dataset_secret
+
+    caplog.set_level("INFO", logger="grading.services.datasets")
+    dataset, built = tiny_dataset("ad-click-prediction")
+    secret = dataset_secret()
+    assert "seed" not in {field.name for field in Dataset._meta.get_fields()}
+    assert dataset.key_id == secret.key_id and dataset.dataset_id == built.dataset_id
+    assert dataset.data_version == 1
+    stored = " ".join(str(value) for value in model_to_dict(dataset).values())
+    shown = " ".join([stored, str(dataset), str(dataset_directory(dataset)), caplog.text])
+    assert dataset.dataset_id in str(dataset_directory(dataset))
+    assert dataset.dataset_id in caplog.text
+    assert str(built.seed) not in shown and settings.DATASET_SECRET not in shown
+
+
+def test_a_new_version_draws_new_data_and_older_scores_keep_theirs(tiny_dataset, scored):
+    from grading.services.datasets import dataset_build
+    from interviews.tests.factories import candidate
+
+    submission = scored("food-delivery-time", candidate(), public=5.0, private=5.1)
+    first = Dataset.objects.get(case_study__slug="food-delivery-time")
+    second, built = dataset_build(case_study=first.case_study, size="tiny", new_version=True)
+    first.refresh_from_db()
+    assert second.data_version == 2 and second.is_active and not first.is_active
+    assert second.fingerprint != first.fingerprint and second.dataset_id != first.dataset_id
+    assert dataset_directory(second) != dataset_directory(first)
+    assert submission.scores.get().dataset == first
+    # Building without --new-version rebuilds the latest version: the same rows.
+    again, _ = dataset_build(case_study=first.case_study, size="tiny")
+    assert again.pk == second.pk and again.fingerprint == built.fingerprint
+
+
+def test_a_machine_with_another_secret_refuses_even_with_the_files_here(tiny_dataset,
+                                                                       settings):
+    from grading.datasets import DatasetSecret
+    from grading.services.datasets import DatasetSecretDiffers, dataset_build
+
+    dataset, _ = tiny_dataset("feed-ranking")
+    other = DatasetSecret.generate()
+    settings.DATASET_SECRET = other.key.decode()
+    with pytest.raises(DatasetSecretDiffers, match="dataset secret differs") as refused:
+        heldout_load(dataset=dataset)
+    assert dataset.key_id in str(refused.value) and other.key_id in str(refused.value)
+    with pytest.raises(DatasetSecretDiffers):  # nor does it add rows to that version
+        dataset_build(case_study=dataset.case_study, size="default")
+    assert isinstance(refused.value, DatasetMismatch)
+
+
+def test_data_from_before_secrets_is_never_rebuilt_and_a_new_version_replaces_it(
+        tiny_dataset):
+    from grading.services.datasets import DatasetSecretDiffers, dataset_build
+
+    dataset, _ = tiny_dataset("video-recommendation")
+    Dataset.objects.filter(pk=dataset.pk).update(key_id="legacy", dataset_id="legacy-1")
+    dataset.refresh_from_db()
+    with pytest.raises(DatasetSecretDiffers, match="--new-version"):
+        heldout_load(dataset=dataset)
+    with pytest.raises(DatasetSecretDiffers):
+        dataset_build(case_study=dataset.case_study, size="tiny")
+    fresh, _ = dataset_build(case_study=dataset.case_study, size="tiny", new_version=True)
+    assert fresh.data_version == 2 and fresh.is_active
+    assert heldout_load(dataset=fresh).labels.size == fresh.heldout_rows
+
+
+@pytest.mark.parametrize("text", ["", "too-short-to-be-a-secret"])
+def test_no_build_without_a_usable_secret(catalogue, data_dirs, settings, text):
+    from grading.services.datasets import DatasetSecretMissing, dataset_build
+
+    settings.DATASET_SECRET = text
+    case_study = CaseStudy.objects.get(slug="food-delivery-time")
+    with pytest.raises(DatasetSecretMissing, match="MLSD_DATASET_SECRET") as refused:
+        dataset_build(case_study=case_study, size="tiny")
+    assert not Dataset.objects.exists()
+    if text:
+        assert text not in str(refused.value)

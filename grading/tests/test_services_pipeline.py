@@ -141,8 +141,9 @@ def test_the_sweep_requeues_only_stuck_submissions(food, settings):
                                                upload=upload(data))
     long_ago = timezone.now() - timedelta(hours=2)
     Submission.objects.filter(pk=stuck_queued.pk).update(enqueued_at=long_ago)
-    Submission.objects.filter(pk=stuck_running.pk).update(status="running", attempts=1,
-                                                          started_at=long_ago)
+    Submission.objects.filter(pk=stuck_running.pk).update(
+        status="running", attempts=1, enqueued_at=long_ago - timedelta(minutes=1),
+        started_at=long_ago)
     requeued = submissions_requeue_stuck()  # eager: runs the scoring inline
     assert sorted(requeued) == sorted([stuck_queued.pk, stuck_running.pk])
     assert Submission.objects.get(pk=stuck_queued.pk).status == "scored"

@@ -198,3 +198,39 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(model_bytes, client,
     assert response.status_code == 413
     assert "upload limit" in response.content.decode()
     assert not Submission.objects.exists()
+
+
+def _charts(html: str) -> str:
+    return html.split('data-testid="charts"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.django_db
+def test_during_the_round_the_page_keeps_the_label_charts_back_and_rounds_every_number(
+        model_bytes, client, scoring):
+    from grading.selectors.leaderboards import leaderboard_settings
+    from grading.selectors.submissions import submission_current_score, submission_view
+    from grading.services.leaderboards import leaderboard_close
+
+    client.force_login(candidate())
+    with scoring():
+        post_upload(client, model_bytes)
+    submission = Submission.objects.get()
+    html = client.get(submission.get_absolute_url()).content.decode()
+    charts = _charts(html)
+    # The per-week values only: the residual histogram and the predicted-against-actual
+    # cells count public labels row by row.
+    assert charts.count("<svg") == 1 and "per week" in charts
+    assert ("residual histogram and predicted-against-actual chart appear when the round "
+            "closes") in html
+    assert 'data-testid="ladder-note"' in html and "from this submission" in html
+    score = submission_current_score(submission=submission)
+    leaderboard = leaderboard_settings(case_study=submission.case_study)
+    view = submission_view(submission=submission, score=score, leaderboard=leaderboard)
+    assert view.per_slice and all(v == round(v, 4) for v in view.per_slice.values())
+    assert view.per_slice != score.per_slice["public"]  # the stored values keep their digits
+    assert all(line.value == round(line.value, 4) for line in view.lines)
+
+    leaderboard_close(leaderboard=leaderboard)
+    html = client.get(submission.get_absolute_url()).content.decode()
+    assert _charts(html).count("<svg") == 3
+    assert "appear when the round closes" not in html and 'data-testid="ladder-note"' not in html

@@ -13,7 +13,8 @@ GRADING_DIR = Path(__file__).resolve().parents[1]
 # The pure engine modules the server checks and runs models with (none imports Django), and
 # the validator's entry point; paths relative to ``grading/``. A folder is bundled whole.
 BUNDLED = ("engine/__init__.py", "engine/errors.py", "engine/artifacts.py", "engine/contract.py",
-           "engine/onnx_checks.py", "engine/sandbox", "validator/main.py")
+           "engine/onnx_checks.py", "engine/skops_checks.py", "engine/skops_model.py",
+           "engine/sandbox", "validator/main.py")
 
 
 def _bundled_files() -> list[Path]:

@@ -1,13 +1,15 @@
 """Check a model file before uploading it, with the same code the server runs.
 
 Downloaded from a case-study page as ``mlsd-validate-<case>.pyz``; run it with the Python
-you trained with (it needs numpy, pandas, onnx and onnxruntime; skops for .skops files):
+you trained with (it needs numpy, pandas, onnx and onnxruntime; skops and scikit-learn for
+.skops files):
 
     python mlsd-validate-<case>.pyz model.onnx train.parquet
 
-It sniffs the file, checks the ONNX graph against the case study's input contract, then
-runs the model on the first rows of your training data and validates the predictions.
-On Linux it runs the model in the same sandbox as the scoring workers.
+It sniffs the file, checks the ONNX graph against the case study's input contract (or every
+type a skops file names against the allow-list), then runs the model on the first rows of
+your training data and validates the predictions. On Linux it runs the model in the same
+sandbox as the scoring workers.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
             plan = inspect_onnx(args.model, contract)
             print(f"inputs: {plan.layout.kind} ({len(plan.layout.inputs)}); "
                   f"score output: {plan.output.name!r}")
+        else:
+            from grading.engine.skops_checks import skops_check_archive, skops_policy
+
+            skops_check_archive(args.model.read_bytes(), skops_policy())
+            print("skops: every type in the file is on the allow-list")
         if args.data is None:
             print("OK: static checks passed (give the training data to also run the model).")
             return 0
@@ -51,10 +58,13 @@ def main(argv: list[str] | None = None) -> int:
                  else pd.read_csv(args.data, keep_default_na=False))
         frame = frame.head(args.rows)
         if sys.platform.startswith("linux"):
-            from grading.engine.sandbox import SandboxLimits, run_in_sandbox
+            from grading.engine.sandbox import Isolation, SandboxLimits, run_in_sandbox
 
-            result = run_in_sandbox(args.model, fmt, frame, contract,
-                                    SandboxLimits(request_rows=meta["request_rows"]))
+            # The candidate's own model on their own machine: bubblewrap's isolation when it
+            # is installed, the plain child otherwise (the server's workers require it).
+            limits = SandboxLimits(request_rows=meta["request_rows"],
+                                   isolation=Isolation.OPTIONAL)
+            result = run_in_sandbox(args.model, fmt, frame, contract, limits)
             predictions = result.predictions
             print(f"latency for one request of {meta['request_rows']} rows: "
                   f"p50 {result.latency_p50_ms:.1f} ms, p99 {result.latency_p99_ms:.1f} ms "

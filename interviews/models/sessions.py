@@ -209,7 +209,8 @@ class Answer(models.Model):
 
 
 class AnswerRevision(models.Model):
-    """One accepted save, kept forever so that a session can be replayed on a timeline."""
+    """One accepted save, kept so that a session can be replayed on a timeline. Past a cap
+    per answer a save writes over the last one instead (interviews/services/autosave.py)."""
 
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="revisions")
     version = models.PositiveIntegerField()

@@ -1,5 +1,5 @@
-"""Reads for the catalogue: published case studies, the current rubric and a case study's
-steps with their time budgets."""
+"""Reads for the catalogue: published case studies (their clarifying questions without the
+answers), the current rubric and a case study's steps with their time budgets."""
 
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -7,6 +7,7 @@ from django.http import Http404
 
 from interviews.models import (
     CaseStudy,
+    ClarifyingQuestion,
     Rubric,
     RubricStep,
 )
@@ -22,13 +23,24 @@ def case_study_list_published() -> QuerySet[CaseStudy]:
 
 
 def case_study_get_published(*, slug: str) -> CaseStudy:
-    """The published case study with its budgets, questions and concepts; else Http404."""
+    """The published case study with its budgets, questions and concepts; else Http404.
+
+    The clarifying questions come without their answers (the column is not even read):
+    this is what the public pages fetch, and an answer is revealed only in a session, one
+    question at a time (``selectors.sessions``)."""
+    questions = Prefetch("questions", queryset=ClarifyingQuestion.objects.defer("answer"))
     try:
-        return CaseStudy.objects.prefetch_related("budgets", "questions", "concepts").get(
+        return CaseStudy.objects.prefetch_related("budgets", questions, "concepts").get(
             slug=slug, is_published=True
         )
     except CaseStudy.DoesNotExist as exc:
         raise Http404("No such case study.") from exc
+
+
+def case_study_public_questions(*, case_study: CaseStudy) -> list[str]:
+    """The clarifying questions of a case study fetched by ``case_study_get_published``, as
+    the public page lists them: the questions only, never the answers (no query)."""
+    return [question.question for question in case_study.questions.all()]
 
 
 def rubric_current() -> Rubric | None:

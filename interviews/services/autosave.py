@@ -1,14 +1,22 @@
 """Autosave: every accepted answer save is a new version with its revision, refused when
 stale (``AnswerConflict``) or too late (``SessionClosed``). Two SQL statements a save on
-PostgreSQL."""
+PostgreSQL.
+
+Revisions are capped so that a script cannot fill the database (settings
+``ANSWER_REVISIONS_ALL``, ``ANSWER_REVISION_STRETCH_SECONDS``, ``ANSWER_REVISIONS_MAX``): past
+the first ones, a save replaces the answer's last revision when that one was saved in the
+same stretch of the interview, and past the maximum every save does. The answer always takes
+the save; replay keeps a frame every stretch and at every pause."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from interviews.models import (
@@ -61,7 +69,8 @@ def answer_save(*, session: InterviewSession, step_number: int, text: str, diagr
     ``base_version`` is the version the candidate edited. When it is not the current one the
     save is refused with ``AnswerConflict`` (unless the text is already what is stored: a
     retried save that had in fact landed), so nothing is silently overwritten. Every accepted
-    change appends an ``AnswerRevision`` with the database time and the time since start.
+    change writes an ``AnswerRevision`` with the database time and the time since start:
+    appended, or over the last one once the answer has many (see the module's docstring).
     Raises ``SessionClosed`` after the deadline and grace (submitting the session on the way)
     or once submitted; ``ValidationError`` for a bad step or an oversized text. The caller
     has checked that the session is the candidate's (the view uses
@@ -98,9 +107,10 @@ WHERE id = %(session_id)s AND (%(candidate_id)s::bigint IS NULL OR candidate_id 
 FOR UPDATE
 """  # noqa: S608 (column names from the model, values as parameters)
 # The second makes the writes of an accepted save (the text sent once): the answer's next
-# version only if the candidate edited the current one and changed something, its revision,
-# the time credited to the step that was active, and the newly reported step. Returns the
-# answer's id and the revision's (NULL when the answer did not change).
+# version only if the candidate edited the current one and changed something; its revision,
+# appended, or written over the last one when the cap says so (``_replaces_last``); the time
+# credited to the step that was active; and the newly reported step. Returns the answer's id
+# and the revision's (NULL when the answer did not change).
 _SAVE_SQL = """
 WITH saved AS (
     UPDATE interviews_answer
@@ -108,9 +118,24 @@ WITH saved AS (
     WHERE session_id = %(session_id)s AND step_number = %(step_number)s
       AND version = %(base_version)s AND (text <> %(text)s OR diagram <> %(diagram)s)
     RETURNING id, version, text, diagram, updated_at
+), latest AS (
+    SELECT r.id, r.elapsed_ms,
+           (SELECT count(*) FROM interviews_answerrevision c WHERE c.answer_id = r.answer_id)
+               AS kept
+    FROM interviews_answerrevision r JOIN saved ON r.answer_id = saved.id
+    ORDER BY r.version DESC LIMIT 1
+), replaced AS (
+    UPDATE interviews_answerrevision r
+    SET version = saved.version, text = saved.text, diagram = saved.diagram,
+        saved_at = saved.updated_at, elapsed_ms = %(elapsed_ms)s
+    FROM saved, latest
+    WHERE r.id = latest.id AND (latest.kept >= %(revisions_max)s
+        OR (latest.kept > %(revisions_all)s AND latest.elapsed_ms >= %(stretch_start_ms)s))
+    RETURNING r.id, r.answer_id
 ), revision AS (
     INSERT INTO interviews_answerrevision (answer_id, version, text, diagram, saved_at, elapsed_ms)
     SELECT id, version, text, diagram, updated_at, %(elapsed_ms)s FROM saved
+    WHERE NOT EXISTS (SELECT 1 FROM replaced)
     RETURNING id, answer_id
 ), credited AS (
     UPDATE interviews_steptime SET seconds = seconds + %(seconds)s
@@ -121,8 +146,23 @@ WITH saved AS (
     SET active_step = %(active_step)s, active_step_since = %(since)s
     WHERE %(report)s AND id = %(session_id)s
 )
-SELECT answer_id, id FROM revision
+SELECT answer_id, id FROM revision UNION ALL SELECT answer_id, id FROM replaced
 """
+
+
+def _revision_cap(elapsed_ms: int) -> dict[str, int]:
+    """The cap's parameters of ``_SAVE_SQL`` for a save ``elapsed_ms`` into the interview."""
+    stretch_ms = max(1, settings.ANSWER_REVISION_STRETCH_SECONDS) * 1000
+    return {"revisions_all": settings.ANSWER_REVISIONS_ALL,
+            "revisions_max": settings.ANSWER_REVISIONS_MAX,
+            "stretch_start_ms": elapsed_ms - elapsed_ms % stretch_ms}
+
+
+def _replaces_last(params: dict, *, kept: int, last_elapsed_ms: int) -> bool:
+    """Whether a save writes over the answer's last revision rather than append one (the
+    ORM path's copy of ``replaced`` in ``_SAVE_SQL``)."""
+    return kept >= params["revisions_max"] or (
+        kept > params["revisions_all"] and last_elapsed_ms >= params["stretch_start_ms"])
 
 
 def _session_lock_for_save(session_id: int, candidate: AbstractBaseUser | None
@@ -162,11 +202,24 @@ def _save_writes(params: dict) -> tuple[int, int] | None:
                        updated_at=p["now"]))
     saved = None
     if changed:
-        answer_id = answers.values_list("pk", flat=True).get()
-        revision = AnswerRevision.objects.create(
-            answer_id=answer_id, version=p["base_version"] + 1, text=p["text"],
-            diagram=p["diagram"], saved_at=p["now"], elapsed_ms=p["elapsed_ms"])
-        saved = (answer_id, revision.pk)
+        # The answer's id with its revisions' count and last one, in one query as in SQL.
+        revisions = AnswerRevision.objects.filter(answer=OuterRef("pk"))
+        latest = revisions.order_by("-version")
+        answer = answers.annotate(
+            kept=Coalesce(Subquery(revisions.values("answer").annotate(n=Count("pk"))
+                                   .values("n")), 0),
+            last_pk=Subquery(latest.values("pk")[:1]),
+            last_elapsed_ms=Subquery(latest.values("elapsed_ms")[:1]),
+        ).values("pk", "kept", "last_pk", "last_elapsed_ms").get()
+        fields = {"version": p["base_version"] + 1, "text": p["text"], "diagram": p["diagram"],
+                  "saved_at": p["now"], "elapsed_ms": p["elapsed_ms"]}
+        if answer["last_pk"] is not None and _replaces_last(
+                p, kept=answer["kept"], last_elapsed_ms=answer["last_elapsed_ms"]):
+            AnswerRevision.objects.filter(pk=answer["last_pk"]).update(**fields)
+            saved = (answer["pk"], answer["last_pk"])
+        else:
+            revision = AnswerRevision.objects.create(answer_id=answer["pk"], **fields)
+            saved = (answer["pk"], revision.pk)
     if p["report"]:
         active_step_write(p["session_id"], p["credited_step"], p["seconds"],
                            p["active_step"], p["since"])
@@ -200,7 +253,7 @@ def _answer_save(*, session_id: int, candidate: AbstractBaseUser | None, step_nu
                 "step_number": step_number, "base_version": base_version,
                 "elapsed_ms": elapsed_ms, "report": report, "seconds": seconds,
                 "credited_step": locked.active_step, "active_step": next_step,
-                "since": since,
+                "since": since, **_revision_cap(elapsed_ms),
             })
             if report:
                 locked.active_step, locked.active_step_since = next_step, since

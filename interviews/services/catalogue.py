@@ -204,7 +204,9 @@ DEMO_ACCOUNTS = (
 
 @transaction.atomic
 def demo_accounts_ensure() -> list[DemoAccount]:
-    """Create (or reset) the demo admin, interviewer and candidate. For local use only."""
+    """Create (or reset) the demo admin, interviewer and candidate. For local use only: their
+    passwords are published, so the ``demo_accounts`` command refuses to call this with
+    ``DEBUG=0``; tests call it directly."""
     groups = roles.roles_ensure()
     user_model = get_user_model()
     for account in DEMO_ACCOUNTS:

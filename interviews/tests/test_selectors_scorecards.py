@@ -285,8 +285,9 @@ def panel():
         session = submitted_session(case_study=case, graders_required=2)
         graded(session, ann, ann_levels)
         graded(session, ben, ben_levels)
-    # Noise that must not count towards agreement: a session whose third grade is a draft,
-    # and a single-graded one (which still counts in ann's mean and distribution).
+    # Noise: a session whose third grade is a draft (it counts nowhere until that grade is
+    # in), and a single-graded one (complete: it counts in ann's mean and distribution, not
+    # towards agreement).
     pending = submitted_session(case_study=case, graders_required=3)
     graded(pending, ann, dict.fromkeys(range(1, 8), 4))
     graded(pending, ben, dict.fromkeys(range(1, 8), 1))
@@ -335,14 +336,18 @@ def test_calibration_reports_leniency_against_the_panel(panel):
     assert raters["ann"].offset == pytest.approx(7 / 30)  # 7 levels more over 30 pairs
     assert raters["ann"].leniency == "more lenient than the panel"
     assert raters["ben"].leniency == "stricter than the panel"
-    # Means and distributions count every submitted grade: ann's 7 (5 paired, the pending
-    # session's and the single-graded one), ben's 6.
-    assert (raters["ann"].grades, raters["ben"].grades) == (7, 6)
-    ann_levels = [_level(lv[s]) for lv in ANN for s in range(1, 7)] + [4] * 12
+    # Means and distributions count the grades on complete sessions only: ann's 6 (5 paired
+    # and the single-graded one), ben's 5; the pending session's are left out.
+    assert (raters["ann"].grades, raters["ben"].grades) == (6, 5)
+    ann_levels = [_level(lv[s]) for lv in ANN for s in range(1, 7)] + [4] * 6
     assert raters["ann"].mean == pytest.approx(sum(ann_levels) / len(ann_levels))
+    ben_levels = [_level(lv[s]) for lv in BEN for s in range(1, 7)]
+    assert raters["ben"].mean == pytest.approx(sum(ben_levels) / len(ben_levels))
     assert raters["ann"].distribution.counts["not_reached"] == 1
-    assert raters["ann"].distribution.total == 42
-    assert report.panel_distribution.total == 42 + 36
+    assert raters["ann"].distribution.total == 36
+    assert report.panel_distribution.total == 36 + 30
+    assert report.panel_mean == pytest.approx(
+        sum(ann_levels + ben_levels) / len(ann_levels + ben_levels))
     # The pending session's 4-against-1 spread is not listed; real two-level gaps are.
     assert all(item.spread >= 2 for item in report.disagreements)
     assert {(d.step_number, d.levels[0][1], d.levels[1][1]) for d in report.disagreements} == {

@@ -1,7 +1,10 @@
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
-from interviews.models import CaseStudy
+from interviews.models import CaseStudy, InterviewSession
 from interviews.tests.factories import admin_user, candidate, interviewer
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +42,33 @@ def test_case_study_page_shows_prompt_questions_steps_and_budgets(client, catalo
     assert f"{case.latency_budget_ms} ms" in html
 
 
+def test_case_study_page_lists_the_questions_but_never_their_answers(client, catalogue):
+    case = CaseStudy.objects.get(slug="ad-click-prediction")
+    questions = list(case.questions.all())
+    assert len(questions) > 3
+
+    def page() -> str:
+        return client.get(case.get_absolute_url()).content.decode()
+
+    anonymous = page()
+    user = candidate()
+    client.force_login(user)
+    for html in (anonymous, page()):
+        listed = re.search(r'data-testid="case-questions">(.*?)</ol>', html, re.S).group(1)
+        assert listed.count("<li>") == len(questions)
+        for question in questions:
+            assert escape(question.question) in listed
+            assert escape(question.answer[:40]) not in html
+    # A session still reveals them, one asked question at a time.
+    client.post(reverse("interviews:session_start", args=[case.slug]))
+    session = InterviewSession.objects.get(candidate=user)
+    first, second = questions[0], questions[1]
+    html = client.post(reverse("interviews:question_ask", args=[session.pk]),
+                       {"question": first.pk}, headers={"HX-Request": "true"}).content.decode()
+    assert escape(first.answer[:40]) in html
+    assert escape(second.answer[:40]) not in html
+
+
 def test_case_study_page_runs_a_constant_number_of_queries(client, catalogue,
                                                           django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
@@ -71,13 +101,17 @@ def test_navigation_shows_each_role_what_it_may_do(client, catalogue):
     assert 'href="/admin/"' in html
 
 
-def test_signup_creates_a_candidate_and_logs_them_in(client, db):
+def test_signup_creates_a_candidate_who_logs_in_through_the_mailed_link(client, db,
+                                                                       mailoutbox):
     response = client.post(
         reverse("signup"),
         {"username": "ada", "email": "ada@example.com",
          "password1": "a-long-unusual-pass-42", "password2": "a-long-unusual-pass-42"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.url == reverse("verify_resend")
+    assert "_auth_user_id" not in client.session  # not logged in before the link
+    link = re.search(r"https?://\S+/accounts/verify/\S+/", mailoutbox[0].body).group(0)
+    assert client.post(link).status_code == 302
     html = client.get("/").content.decode()
     assert "ada" in html and "candidate" in html
 

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "mlsd.example.com",
     "MLSD_HTTPS": "1",
     "DATABASE_URL": "sqlite:///:memory:",
+    "MLSD_DATASET_SECRET": secrets.token_hex(32),
 }
 
 

@@ -4,8 +4,10 @@
  * static/vendor/mermaid/ by `make vendor`) makes three: it lays the diagram out in the live
  * page with one, then sanitises the SVG markup (with that <style> in it) by parsing it, and
  * returns the markup. Chrome checks <style> even in DOMParser's inert documents, and there a
- * nonce does not help. So while a diagram renders:
- *   - style elements made with document.createElement get the nonce;
+ * nonce does not help. So while a diagram renders (and only then: the patches below are
+ * installed around each mermaid.parse/render call and removed in its `finally`, so no other
+ * code on the page gets a nonce'd <style> for free):
+ *   - style elements made with document.createElement(NS) get the nonce;
  *   - markup parsed with DOMParser has Mermaid's own stylesheet (the first <style> right
  *     after <svg ...>) lifted out and kept aside, and any other <style> tag (say, typed into
  *     a label) renamed so that it is never a style element and the sanitiser drops it;
@@ -23,7 +25,6 @@
   let queue = Promise.resolve();
   let counter = 0;
 
-  let rendering = false;
   let diagramCss = "";
 
   function liftStyles(markup) {
@@ -35,33 +36,44 @@
     return markup.replace(/<(\/?)style\b/gi, "<$1mlsd-removed-style");
   }
 
-  function giveStylesTheNonce() {
-    if (!nonce || document.mlsdStyleNonce) return;
-    const parseFromString = DOMParser.prototype.parseFromString;
-    DOMParser.prototype.parseFromString = function (markup, type) {
-      // DOMPurify hands over TrustedHTML where the browser has Trusted Types; the page
-      // does not enforce them, so its string form parses the same.
-      if (rendering && markup != null) markup = liftStyles(String(markup));
-      return parseFromString.call(this, markup, type);
+  // Replace object[name] with wrap(original); returns the function that puts back exactly
+  // what was there (an own property, or none so the prototype's shows through again).
+  function patch(object, name, wrap) {
+    const own = Object.getOwnPropertyDescriptor(object, name);
+    object[name] = wrap(object[name]);
+    return function restore() {
+      if (own) Object.defineProperty(object, name, own);
+      else delete object[name];
     };
-    const createElement = document.createElement;
-    const createElementNS = document.createElementNS;
-    document.createElement = function (tagName, options) {
-      const element = createElement.call(this, tagName, options);
-      if (String(tagName).toLowerCase() === "style") element.setAttribute("nonce", nonce);
+  }
+
+  function nonceStyles(create) {
+    return function (...args) {
+      const element = create.apply(this, args);
+      if (element.localName === "style") element.setAttribute("nonce", nonce);
       return element;
     };
-    document.createElementNS = function (namespace, qualifiedName, options) {
-      const element = createElementNS.call(this, namespace, qualifiedName, options);
-      if (String(qualifiedName).toLowerCase() === "style") element.setAttribute("nonce", nonce);
-      return element;
-    };
-    document.mlsdStyleNonce = true;
+  }
+
+  // Installs the three patches for one render; returns the function that removes them.
+  function patchForRender() {
+    if (!nonce) return () => undefined;
+    const restores = [
+      patch(DOMParser.prototype, "parseFromString", (parseFromString) =>
+        function (markup, type) {
+          // DOMPurify hands over TrustedHTML where the browser has Trusted Types; the page
+          // does not enforce them, so its string form parses the same.
+          if (markup != null) markup = liftStyles(String(markup));
+          return parseFromString.call(this, markup, type);
+        }),
+      patch(document, "createElement", nonceStyles),
+      patch(document, "createElementNS", nonceStyles),
+    ];
+    return () => restores.reverse().forEach((restore) => restore());
   }
 
   function init() {
     if (initialised || !window.mermaid) return Boolean(window.mermaid);
-    giveStylesTheNonce();
     window.mermaid.initialize({
       startOnLoad: false,
       securityLevel: "strict",
@@ -133,20 +145,23 @@
       target.dataset.state = "unavailable";
       return { ok: false, error: "Mermaid is not loaded." };
     }
-    rendering = true;
     diagramCss = "";
     try {
-      await window.mermaid.parse(text);
-      counter += 1;
-      const { svg } = await window.mermaid.render(`mlsd-diagram-${counter}`, text);
+      let svg;
+      const unpatch = patchForRender();
+      try {
+        await window.mermaid.parse(text);
+        counter += 1;
+        ({ svg } = await window.mermaid.render(`mlsd-diagram-${counter}`, text));
+      } finally {
+        unpatch();
+      }
       showSvg(target, svg);
       return { ok: true };
     } catch (error) {
       const message = errorMessage(error);
       showError(target, message);
       return { ok: false, error: message };
-    } finally {
-      rendering = false;
     }
   }
 

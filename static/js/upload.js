@@ -78,7 +78,7 @@
     form.addEventListener("htmx:responseError", function (event) {
       progressWrap.hidden = true;
       const xhr = event.detail.xhr;
-      if (xhr && xhr.status === 413) {
+      if (xhr && (xhr.status === 413 || xhr.status === 429)) {
         showError(xhr.responseText);
       } else if (xhr && xhr.status === 403) {
         showError("Your session expired. Reload the page and upload again.");

@@ -13,7 +13,10 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT_DIR = Path(os.environ.get("MLSD_SCREENSHOT_DIR", ROOT / "docs" / "img"))
+# Test runs write screenshots under var/ (never committed), so `make test` leaves a clone
+# clean; `make screenshots` points this at docs/img/ to refresh the README's pictures.
+SCREENSHOT_DIR = Path(os.environ.get("MLSD_SCREENSHOT_DIR", ROOT / "var" / "screenshots"))
+SCRATCH_DIR = ROOT / "var" / "screenshots"
 
 # Chromium as the env doc starts it: no background networking on this closed network.
 CHROMIUM_ARGS = [
@@ -52,9 +55,10 @@ def page(browser, live_server):
 
 
 def screenshot(page, name: str, full_page: bool = True, docs: bool = True) -> Path:
-    """Save a screenshot: into docs/img/ (committed, shown in the README) when ``docs``,
-    else under var/screenshots/ (to look at, never committed)."""
-    folder = SCREENSHOT_DIR if docs else ROOT / "var" / "screenshots"
+    """Save a screenshot to look at: under var/screenshots/, or, for the pictures the README
+    shows (``docs``), wherever ``MLSD_SCREENSHOT_DIR`` says (docs/img/ under
+    ``make screenshots``)."""
+    folder = SCREENSHOT_DIR if docs else SCRATCH_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)

@@ -92,6 +92,12 @@ def test_candidate_takes_a_whole_interview_and_loses_nothing(page, candidate_log
     diagram.fill(DIAGRAM)
     expect(page.get_by_test_id("diagram-view").locator("svg")).to_be_visible()
     expect(page.get_by_test_id("diagram-view")).to_contain_text("Feature store")
+    # The nonce patch lived only during the render: the browser's own functions are back,
+    # and a <style> made now gets no nonce.
+    assert page.evaluate("""() => !Object.hasOwn(document, "createElement")
+        && !Object.hasOwn(document, "createElementNS")
+        && !document.createElement("style").hasAttribute("nonce")
+        && DOMParser.prototype.parseFromString.toString().includes("[native code]")""")
 
     # A clarifying question from the list reveals the answer; an own question is recorded.
     page.get_by_role("button", name="What is the scale?").click()
@@ -240,3 +246,55 @@ def test_short_interview_runs_out_and_late_edits_are_refused(page, candidate_log
     screenshot(page, "interview-my-sessions")
     assert page.console_errors == [], page.console_errors
     assert [error for error in stalled_errors if "status of 423" not in error] == []
+
+
+# Each autosave as the page sent it and as it came back, on the page's clock.
+RECORD_SAVES = """
+window.__saves = [];
+const isAutosave = (elt) => elt && elt.getAttribute
+  && elt.getAttribute("hx-trigger") === "autosave";
+document.addEventListener("htmx:configRequest", (event) => {
+  if (!isAutosave(event.detail.elt)) return;
+  window.__saves.push({sent: performance.now(), answered: null});
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  const save = window.__saves.find((s) => s.answered === null);
+  if (!isAutosave(event.detail.elt) || !save) return;
+  const xhr = event.detail.xhr;
+  save.status = xhr ? xhr.status : 0;
+  save.retryAfter = Number((xhr && xhr.getResponseHeader("Retry-After")) || 0);
+  save.answered = performance.now();
+});
+"""
+
+
+def test_too_many_saves_wait_for_retry_after_and_lose_nothing(page, candidate_login, settings):
+    """A 429 says "Not saved (too many requests)", keeps the text in the browser, sends
+    nothing before its Retry-After (typing on does not hurry it) and saves once allowed."""
+    autosave = settings.RATE_LIMITS["autosave"]
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "autosave": {"user": "0/3s", "ip": "off"}}
+    page.add_init_script(RECORD_SAVES)
+    session = start_interview(page, "food-delivery-time")
+    answer = page.get_by_test_id("answer-1")
+    answer.fill("Predict the ETA")
+    state = page.get_by_test_id("save-state-1")
+    expect(state).to_contain_text(
+        re.compile(r"Not saved \(too many requests\)\. Retrying in \d+ s"))
+    answer.press_sequentially(" of an order.")
+    page.wait_for_function("() => window.__saves.filter((s) => s.status === 429).length >= 3",
+                           timeout=30_000)
+    assert page.evaluate(
+        "Object.values(localStorage).some((copy) => copy.includes('ETA of an order.'))")
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "autosave": autosave}
+    expect(state).to_contain_text("Saved at", timeout=30_000)
+    assert Answer.objects.get(session=session, step_number=1).text == (
+        "Predict the ETA of an order.")
+    saves = page.evaluate("window.__saves")
+    for refused, after in zip(saves, saves[1:], strict=False):
+        if refused["status"] == 429:
+            assert refused["retryAfter"] >= 1
+            assert after["sent"] >= refused["answered"] + refused["retryAfter"] * 1000 - 50, saves
+    # Chrome and htmx log each refused save; nothing else.
+    assert [e for e in page.console_errors if not re.search(r"\b429\b", e)] == []
+    # Leave the page while the test database is intact: its heartbeat stops.
+    page.goto("/")

@@ -11,10 +11,17 @@ grading.engine.sandbox.child <repo_root> <job_dir>`` from the repository root.
 
 The job directory (also the cwd) holds ``job.json``, ``features/`` (a .npy file per
 column) and ``model.onnx`` / ``model.skops`` -- never labels. The child writes
-``predictions.npy`` and ``status.json`` there. Imports: stdlib, numpy,
-onnxruntime or skops (+ pandas only for skops models trained on DataFrames),
-and ``grading.engine.contract`` (its package ``grading.engine.sandbox`` imports nothing until
-a public name is used). Never unpickles: every np.load uses allow_pickle=False.
+``predictions.npy`` and ``status.json`` there. Imports: stdlib, numpy and
+``grading.engine.contract`` (its package ``grading.engine.sandbox`` imports nothing until a
+public name is used); then, for an ONNX model, onnx (``grading.engine.onnx_checks``) and
+onnxruntime, for a skops model skops and scikit-learn (``grading.engine.skops_checks``,
+``grading.engine.skops_model``; + pandas only for models trained on DataFrames).
+
+The static checks of the untrusted file run here, under the child's limits, not in the
+worker: the ONNX graph walk, and the skops allow-list (read from ``schema.json`` before
+skops builds anything). A refusal is reported as status ``rejected`` with its
+``RejectionCode`` and candidate message. Never unpickles: every np.load uses
+allow_pickle=False.
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from grading.engine.contract import InputContract, InputLayout, OutputPlan, slice_feeds
+from grading.engine.contract import InputContract, slice_feeds
+from grading.engine.errors import ArtifactRejected, RejectionCode
 
 STATUS_FILE = "status.json"
 PREDICT_BATCH_ROWS = 65_536
@@ -68,6 +76,9 @@ def _is_memory_error(exc: BaseException) -> bool:
 def _classify(exc: BaseException, kind: str) -> ChildFailure:
     if isinstance(exc, ChildFailure):
         return exc
+    if isinstance(exc, ArtifactRejected):
+        # Our own checks refused the file: the parent rebuilds this very refusal.
+        return ChildFailure("rejected", exc.message, code=exc.code)
     if _is_memory_error(exc):
         return ChildFailure("memory", str(exc)[:2000])
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
@@ -106,10 +117,18 @@ def _load_features(contract: InputContract) -> tuple[dict[str, np.ndarray], int]
 def _onnx_predictor(
     job: dict[str, Any], contract: InputContract, columns: dict[str, np.ndarray]
 ) -> Callable[[int | None], np.ndarray]:
+    from grading.engine.artifacts import ArtifactLimits
+    from grading.engine.onnx_checks import inspect_onnx_bytes
+
+    model_bytes = Path("model.onnx").read_bytes()
+    # The graph walk of the untrusted file, under this process's limits. Raises
+    # ArtifactRejected (external data, custom domains, inputs or outputs off the contract).
+    plan = inspect_onnx_bytes(
+        model_bytes, contract, ArtifactLimits(max_file_bytes=int(job["max_file_bytes"])))
+    layout, output = plan.layout, plan.output
+
     import onnxruntime as ort
 
-    layout = InputLayout.from_dict(job["onnx"]["layout"])
-    output = OutputPlan.from_dict(job["onnx"]["output"])
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
@@ -119,7 +138,6 @@ def _onnx_predictor(
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     # No register_custom_ops_library, CPU provider only. Load from bytes, not a path:
     # there is no model directory for external-data paths to be resolved against.
-    model_bytes = Path("model.onnx").read_bytes()
     try:
         session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # any load failure is the model's fault
@@ -163,29 +181,46 @@ def _zipmap_to_array(value: Any) -> np.ndarray:
     return np.array([[row[k] for k in keys] for row in value], dtype=np.float64)
 
 
+def _load_skops() -> Any:
+    """The model in ``model.skops``, if every type it names is on the allow-list.
+
+    Raises ``ArtifactRejected`` (a refused type, callable or parameter; an inconsistent tree)
+    or ``ChildFailure("load_failed")``."""
+    from grading.engine.skops_checks import skops_check_archive, skops_policy
+    from grading.engine.skops_model import skops_check_model
+
+    policy = skops_policy()
+    data = Path("model.skops").read_bytes()
+    # Before skops builds anything: every node of schema.json against the allow-list.
+    skops_check_archive(data, policy)
+    import skops.io as sio
+
+    try:
+        # Exactly the allowed types as trusted (never get_untrusted_types' output: that is
+        # how a hostile file gets posix.system constructed). skops' own audit then refuses
+        # anything the walk above could have missed.
+        model = sio.loads(data, trusted=policy.trusted)
+    except Exception as exc:
+        if type(exc).__name__ == "UntrustedTypesFoundException":
+            found = (str(exc).splitlines() or [""])[0][:300]
+            raise ArtifactRejected(
+                RejectionCode.SKOPS_TYPE_REFUSED, f"skops refused your file. {found}"
+            ) from exc
+        raise _classify(exc, "load_failed") from exc
+    del data
+    try:
+        skops_check_model(model)
+    except ArtifactRejected:
+        raise
+    except Exception as exc:  # a model too odd to check is the file's fault
+        raise _classify(exc, "load_failed") from exc
+    return model
+
+
 def _skops_predictor(
     contract: InputContract, columns: dict[str, np.ndarray]
 ) -> Callable[[int | None], np.ndarray]:
-    import skops.io as sio
-
-    path = "model.skops"
-    try:
-        # Default trust only. Never pass trusted=[...]: that is how a hostile file
-        # gets posix.system or builtins.eval constructed.
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:
-        raise _classify(exc, "load_failed") from exc
-    if untrusted:
-        raise ChildFailure(
-            "untrusted_types", "untrusted types", untrusted_types=[str(t) for t in untrusted]
-        )
-    try:
-        model = sio.load(path, trusted=None)
-    except Exception as exc:
-        if type(exc).__name__ == "UntrustedTypesFoundException":
-            raise ChildFailure("untrusted_types", "untrusted types", untrusted_types=[]) from exc
-        raise _classify(exc, "load_failed") from exc
-
+    model = _load_skops()
     needs_frame = hasattr(model, "feature_names_in_") or not contract.all_numeric
     if needs_frame:
         # The model was fitted on a DataFrame (e.g. a ColumnTransformer selecting by name).

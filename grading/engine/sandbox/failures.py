@@ -29,34 +29,14 @@ def _sanitize(text: Any, limit: int = 300) -> str:
     return cleaned[:limit] + ("..." if len(cleaned) > limit else "")
 
 
-_TREE_HINT = (
-    "Tree-based models (DecisionTree, RandomForest, GradientBoosting, HistGradientBoosting, "
-    "...) need tree types that skops does not trust by default: export tree models to ONNX "
-    "with skl2onnx instead."
-)
-_TREE_TYPE_MARKERS = ("sklearn.tree.", "_hist_gradient_boosting", "sklearn.ensemble.")
-
-
-def _untrusted_message(types: Any) -> str:
-    names = [_sanitize(t, 120) for t in types][:10] if isinstance(types, list) else []
-    listed = ", ".join(names) if names else "unknown types"
-    if any(marker in name for name in names for marker in _TREE_TYPE_MARKERS):
-        hint = _TREE_HINT
-    else:
-        hint = "Save a plain scikit-learn model, or export it to ONNX with skl2onnx."
-    return (
-        f"Your skops file contains types we do not trust: {listed}. We load skops files with "
-        f"skops' default trust only and never trust extra types. {hint}"
-    )
-
-
 def _error_from_status(status: dict[str, Any], limits: SandboxLimits) -> ScoringError:
     kind = status.get("kind")
     detail = _sanitize(status.get("message", ""))
-    if kind == "untrusted_types":
-        return ArtifactRejected(
-            RejectionCode.UNTRUSTED_TYPES, _untrusted_message(status.get("untrusted_types"))
-        )
+    code = status.get("code")
+    if kind == "rejected" and isinstance(code, str) and code in RejectionCode:
+        # The child's static checks (ONNX graph, skops allow-list) refused the file; their
+        # messages are ours, with capped attacker-chosen names, so keep them whole.
+        return ArtifactRejected(RejectionCode(code), _sanitize(status.get("message", ""), 2000))
     if kind == "load_failed":
         return ArtifactRejected(
             RejectionCode.LOAD_FAILED, f"We could not load your model: {detail}"
@@ -101,6 +81,16 @@ def _internal_error() -> ScoringError:
         FailureReason.INTERNAL_ERROR,
         "Scoring failed because of a problem on our side. Please try again later.",
         "internal",
+    )
+
+
+def _sandbox_unavailable_error() -> ScoringError:
+    # Ours, so internal_error: the submission fails without using the candidate's quota.
+    return ScoringError(
+        FailureReason.INTERNAL_ERROR,
+        "Scoring is paused: the server cannot isolate models safely right now. This "
+        "submission did not count against your quota; please submit it again later.",
+        "sandbox_unavailable",
     )
 
 

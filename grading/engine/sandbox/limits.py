@@ -1,22 +1,41 @@
-"""The resource limits and knobs of one sandboxed run."""
+"""The resource limits, knobs and isolation policy of one sandboxed run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from grading.engine.artifacts import ArtifactLimits
 
 MiB = 1024 * 1024
+# The uid a root worker's child runs as: "nobody", which owns no file of the application.
+NOBODY = 65534
+
+
+class Isolation(StrEnum):
+    """How firmly the child's isolation (bubblewrap: its own user, mount, PID, network, IPC
+    and UTS namespaces) is insisted on. Not a level of isolation: the child always gets the
+    strongest this host gives; the policy says what happens when that is less."""
+
+    # The scoring workers: refuse to run a model (``ScoringError`` code
+    # ``sandbox_unavailable``) and log an ERROR naming what is missing.
+    REQUIRED = "required"
+    # Development only (SANDBOX_ALLOW_WEAK_ISOLATION=1): run the plain child anyway, with a
+    # WARNING on every job.
+    ALLOW_WEAK = "allow_weak"
+    # The downloadable validator, on a candidate's own machine with their own model: the
+    # plain child when bubblewrap is missing, said at INFO only.
+    OPTIONAL = "optional"
 
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    """Resource limits and knobs for one sandboxed run."""
+    """Resource limits, knobs and the isolation policy for one sandboxed run."""
 
     memory_bytes: int = 1536 * MiB  # RLIMIT_AS (address space, so it covers threads' stacks)
     cpu_seconds: int = 60  # RLIMIT_CPU soft limit -> SIGXCPU
     wall_clock_seconds: float = 120.0  # parent kills the process group after this
-    max_file_bytes: int = 64 * MiB  # RLIMIT_FSIZE -> EFBIG / SIGXFSZ
+    max_file_bytes: int = 64 * MiB  # RLIMIT_FSIZE -> EFBIG / SIGXFSZ; also the size of /tmp
     max_open_files: int = 64  # RLIMIT_NOFILE
     # RLIMIT_NPROC counts *every* process of the uid, so it is only set when the
     # child runs as a dedicated uid (run_as_uid); for root the kernel ignores it.
@@ -24,9 +43,17 @@ class SandboxLimits:
     latency_repeats: int = 50
     request_rows: int = 100  # rows in one simulated user request for the latency benchmark
     stderr_cap_bytes: int = 64 * 1024
+    # Fail closed by default: a caller that forgets to choose gets the servers' policy.
+    isolation: Isolation = Isolation.REQUIRED
+    bwrap_path: str = "bwrap"  # bubblewrap: a name looked up on PATH, or an absolute path
+    # The plain child (no bubblewrap): its own network namespace when the worker may create
+    # one (root), and whether to refuse without it.
     isolate_network: bool = True
-    require_network_isolation: bool = False  # refuse to run if no network namespace
-    run_as_uid: int | None = None  # needs an interpreter and repo readable by that uid
+    require_network_isolation: bool = False
+    # The uid the child runs as. None: under bubblewrap, NOBODY when the worker is root and
+    # the worker's own uid otherwise; the plain child keeps the worker's uid. The uid needs
+    # read access to the interpreter and the code.
+    run_as_uid: int | None = None
     run_as_gid: int | None = None
     artifact: ArtifactLimits = field(default_factory=ArtifactLimits)
 
@@ -35,3 +62,4 @@ class SandboxLimits:
             raise ValueError("latency_repeats and request_rows must be at least 1")
         if self.wall_clock_seconds <= 0 or self.cpu_seconds < 1:
             raise ValueError("time limits must be positive")
+        object.__setattr__(self, "isolation", Isolation(self.isolation))

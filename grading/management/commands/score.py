@@ -7,7 +7,7 @@ from grading.engine.errors import ScoringError
 from grading.engine.scoring import score_artifact
 from grading.models import Dataset
 from grading.selectors.datasets import scoring_task_for
-from grading.services.datasets import heldout_load
+from grading.services.datasets import DatasetMismatch, DatasetSecretMissing, heldout_load
 from grading.services.submissions import report_as_json
 from interviews.models import CaseStudy
 
@@ -34,9 +34,12 @@ class Command(BaseCommand):
         if not artifact.is_file():
             raise CommandError(f"No such file: {artifact}")
         try:
+            heldout = heldout_load(dataset=dataset)
+        except (DatasetMismatch, DatasetSecretMissing) as error:
+            raise CommandError(str(error)) from None
+        try:
             report = score_artifact(artifact_path=artifact,
-                                    task=scoring_task_for(case_study),
-                                    heldout=heldout_load(dataset=dataset))
+                                    task=scoring_task_for(case_study), heldout=heldout)
         except ScoringError as error:
             self.stderr.write(f"Refused ({error.reason}): {error.message}")
             sys.exit(2)

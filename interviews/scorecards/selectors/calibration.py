@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from statistics import fmean
 
-from django.db.models import F, Q
+from django.db.models import Q
 
 from interviews.models import (
     CaseStudy,
@@ -16,7 +16,7 @@ from interviews.models import (
 )
 from interviews.scorecards import agreement as agree
 from interviews.scorecards import verdict as rules
-from interviews.scorecards.selectors.queue import with_grade_counts
+from interviews.scorecards.selectors.queue import IS_COMPLETE, with_grade_counts
 from mlsd_site import charts
 
 
@@ -37,7 +37,7 @@ class RaterRow:
     user_id: int
     username: str
     grades: int
-    mean: float | None  # mean level over steps 1-6 of all their submitted grades
+    mean: float | None  # mean level over steps 1-6 of their grades on settled sessions
     offset: float | None  # mean (their level - co-grader's level), double-graded sessions
     offset_pairs: int
     distribution: agree.Distribution
@@ -82,27 +82,35 @@ class CalibrationReport:
     disagreements: list[Disagreement]
 
 
-def _calibration_sessions(case_study: CaseStudy | None):
-    """Sessions with two or more grades, all submitted, and none still to come."""
+def _settled_sessions(case_study: CaseStudy | None):
+    """Sessions whose scorecards are all in (``IS_COMPLETE``) or whose feedback is released.
+
+    Every figure on the page is computed over these sessions only. A submitted grade on a
+    session where a co-grader's draft is still open must not count anywhere (not even in its
+    own grader's mean): otherwise the page before and after the co-grader submits differs by
+    exactly the co-grader's levels, which ``policy.others_visible`` keeps hidden until the
+    session is complete."""
     sessions = with_grade_counts(
         InterviewSession.objects.filter(status=InterviewSession.Status.SUBMITTED))
     if case_study is not None:
         sessions = sessions.filter(case_study=case_study)
-    return sessions.filter(Q(submitted_count__gte=2), Q(submitted_count=F("grade_count")),
-                           Q(submitted_count__gte=F("graders_required")))
+    return sessions.filter(IS_COMPLETE | Q(feedback_released_at__isnull=False))
 
 
 def calibration_report(*, case_study: CaseStudy | None = None) -> CalibrationReport:
     """Agreement between interviewers, per step, over every session graded by two or more
-    interviewers (all of its grades submitted): quadratic weighted Cohen's kappa, exact and
-    adjacent agreement; and each interviewer's mean and distribution of levels against the
-    panel, over all their submitted grades. "Not reached" counts as level 1. For every pair
-    of grades on a session, the first-submitted grade is rater A. Four queries."""
+    interviewers: quadratic weighted Cohen's kappa, exact and adjacent agreement; and each
+    interviewer's mean and distribution of levels against the panel. Only sessions whose
+    scorecards are all in (or released) count, for every figure: a session with a draft still
+    open adds nothing until its last grade is submitted. "Not reached" counts as level 1. For
+    every pair of grades on a session, the first-submitted grade is rater A. Four queries."""
     case_studies = list(CaseStudy.objects.order_by("order", "title"))
-    eligible = dict(_calibration_sessions(case_study).values_list("pk", "case_study__title"))
-    scores = StepScore.objects.filter(grade__status=Grade.Status.SUBMITTED)
-    if case_study is not None:
-        scores = scores.filter(grade__session__case_study=case_study)
+    settled = _settled_sessions(case_study)
+    # Double-graded: the sessions that give pairs for agreement and leniency.
+    eligible = dict(settled.filter(submitted_count__gte=2)
+                    .values_list("pk", "case_study__title"))
+    scores = StepScore.objects.filter(grade__status=Grade.Status.SUBMITTED,
+                                      grade__session__in=settled.values("pk"))
     rows = list(scores.order_by("grade__session_id", "grade__submitted_at", "grade_id")
                 .values_list("grade__session_id", "grade_id", "grade__grader_id",
                              "grade__grader__username", "step_number", "level", "not_reached"))

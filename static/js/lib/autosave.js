@@ -14,10 +14,11 @@
  *   `<backupKey>:<tab>`: one copy per tab, so two tabs never overwrite each other's. A tab
  *   that is gone (closed, crashed, or this tab before a reload) leaves its copy for
  *   `takeBackup()`; the page decides what to do with it.
- * - A failed save (no connection, 401, 403, 5xx, anything unexpected) says "Not saved" and
- *   retries with exponential backoff, jittered so that many tabs do not retry in step, and
- *   capped. Every htmx request carries the CSRF token read from the cookie when it is sent,
- *   so a 403 after a log-in in another tab (which rotates the token) goes through on retry.
+ * - A failed save (no connection, 401, 403, 429, 5xx, anything unexpected) says "Not saved"
+ *   and retries with exponential backoff, jittered so that many tabs do not retry in step,
+ *   and capped; after a 429 (too many requests) never sooner than its Retry-After. Every
+ *   htmx request carries the CSRF token read from the cookie when it is sent, so a 403
+ *   after a log-in in another tab (which rotates the token) goes through on retry.
  * - 409 (saved elsewhere meanwhile) and 423 (closed: the interview ended, the grade was
  *   submitted) stop the form; the page's hook shows why. 400 shows the server's message.
  *
@@ -77,8 +78,15 @@ function retryReason(status) {
   if (status === 0) return "no connection";
   if (status === 401) return "you are logged out";
   if (status === 403) return "the server refused it";
+  if (status === 429) return "too many requests";
   if (status >= 500) return "server error";
   return `error ${status}`;
+}
+
+/** A 429's Retry-After in milliseconds (seconds in the header; at most an hour), or 0. */
+function retryAfterMs(xhr) {
+  const seconds = Number(xhr && xhr.status === 429 ? xhr.getResponseHeader("Retry-After") : NaN);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 3600) * 1000 : 0;
 }
 
 /** Whether two saved values (objects of strings) are the same. */
@@ -274,6 +282,7 @@ export class Autosave {
     this.retryTimer = null;
     this.attempt = 0;
     this.retryAt = 0;
+    this.holdUntil = 0; // after a 429: nothing goes out before its Retry-After
     this.retryReason = "";
     autosaves.set(form, this);
 
@@ -339,8 +348,11 @@ export class Autosave {
   /** Send a save now (htmx queues it behind one in flight). */
   fire() {
     clearTimeout(this.debounce);
-    clearTimeout(this.retryTimer);
     this.debounce = null;
+    // Within a 429's Retry-After, edits, blurs and flushes wait for the retry already
+    // scheduled (it sends the newest value); so typing does not prolong the refusal.
+    if (this.retryTimer !== null && performance.now() < this.holdUntil) return;
+    clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (this.stopped) return;
     if (!ready) {
@@ -391,7 +403,7 @@ export class Autosave {
     } else if (status === 400) {
       this.report("error", (xhr.responseText || "Not saved.").slice(0, 300));
     } else {
-      this.scheduleRetry(status);
+      this.scheduleRetry(status, retryAfterMs(xhr));
     }
   }
 
@@ -411,13 +423,17 @@ export class Autosave {
     }
   }
 
-  scheduleRetry(status) {
-    const delay = retryDelay(this.attempt);
+  scheduleRetry(status, atLeastMs = 0) {
+    const delay = Math.max(retryDelay(this.attempt), atLeastMs);
     this.attempt += 1;
     this.retryAt = performance.now() + delay;
+    this.holdUntil = performance.now() + atLeastMs;
     this.retryReason = retryReason(status);
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.fire(), delay);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.fire();
+    }, delay);
     this.showRetry();
     if (!retryTicker) retryTicker = setInterval(tickRetries, 250);
   }
