@@ -27,6 +27,13 @@ MERMAID_INTEGRITY := sha512-4113TdXeLAsMruJ79OpFL5O8+LTFXhQqZ260rF3tgUmiNAtRm4Uu
 MERMAID_DIR := static/vendor/mermaid
 MERMAID_STAMP := $(MERMAID_DIR)/.version-$(MERMAID_VERSION)
 
+# axe-core (the accessibility checker the browser tests run on every page) comes the same way:
+# pinned, integrity-checked, only axe.min.js kept, gitignored; the tests read it from here.
+AXE_VERSION := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR := tests/e2e/vendor/axe-core
+AXE_STAMP := $(AXE_DIR)/.version-$(AXE_VERSION)
+
 .PHONY: help run test install bubblewrap lint format lock test-deps clean migrate vendor bench screenshots
 
 help: ## List the targets
@@ -80,6 +87,25 @@ $(MERMAID_STAMP):
 	@rm -rf $(VAR_DIR)/npm/package $(VAR_DIR)/npm/mermaid-$(MERMAID_VERSION).tgz $(MERMAID_DIR)/.version-*
 	@touch $@
 
+$(AXE_STAMP):
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "error: npm (Node.js 18+) is needed once, to fetch axe-core $(AXE_VERSION) for the browser tests."; \
+		echo "  Install it (for example 'apt-get install nodejs npm') and run make again."; exit 1; }
+	@mkdir -p $(VAR_DIR)/npm/axe-core $(AXE_DIR)
+	@echo "Vendoring axe-core@$(AXE_VERSION) into $(AXE_DIR)/"
+	@cd $(VAR_DIR)/npm/axe-core && rm -rf package axe-core-$(AXE_VERSION).tgz \
+		&& npm pack --silent --prefer-offline axe-core@$(AXE_VERSION) >/dev/null
+	@$(or $(PYTHON),python3) -c 'import base64, hashlib, sys; \
+		got = "sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode(); \
+		sys.exit(0 if got == sys.argv[2] else "error: axe-core tarball integrity mismatch: " + got)' \
+		$(VAR_DIR)/npm/axe-core/axe-core-$(AXE_VERSION).tgz '$(AXE_INTEGRITY)'
+	@tar -xzf $(VAR_DIR)/npm/axe-core/axe-core-$(AXE_VERSION).tgz -C $(VAR_DIR)/npm/axe-core \
+		package/axe.min.js package/LICENSE
+	@mv $(VAR_DIR)/npm/axe-core/package/axe.min.js $(AXE_DIR)/axe.min.js
+	@mv $(VAR_DIR)/npm/axe-core/package/LICENSE $(AXE_DIR)/LICENSE
+	@rm -rf $(VAR_DIR)/npm/axe-core/package $(VAR_DIR)/npm/axe-core/axe-core-$(AXE_VERSION).tgz $(AXE_DIR)/.version-*
+	@touch $@
+
 migrate: install
 	@mkdir -p $(VAR_DIR)/staticfiles
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
@@ -99,12 +125,12 @@ run: install ## Set up (migrate, catalogue, demo accounts) and serve the app wit
 	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) manage.py demo_accounts
 	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) scripts/devserver.py --host $(HOST) --port $(PORT)
 
-test: install ## Lint, check the import contracts, then run the whole test suite
+test: install $(AXE_STAMP) ## Lint, check the import contracts, then run the whole test suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-screenshots: install ## Refresh the README's screenshots in docs/img/ (browser tests; needs PostgreSQL and Redis)
+screenshots: install $(AXE_STAMP) ## Refresh the README's screenshots in docs/img/ (browser tests; needs PostgreSQL and Redis)
 	MLSD_REQUIRE_SERVICES=1 MLSD_SCREENSHOT_DIR=$(CURDIR)/docs/img $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 bench: install ## Benchmarks against their floors (needs PostgreSQL and Redis; BENCH_QUICK=1: ~2 min)
@@ -119,7 +145,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test-deps: ## Install what the tests drive from Debian: Chromium, bubblewrap, and a compose client
+test-deps: $(AXE_STAMP) ## Install what the tests drive: Chromium, bubblewrap, a compose client (Debian), axe-core (npm)
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
 	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \

@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 
+from grading.services.submissions import upload_too_large_message
+
 
 class SubmissionForm(forms.Form):
     artifact = forms.FileField(
@@ -15,6 +17,5 @@ class SubmissionForm(forms.Form):
         artifact = self.cleaned_data["artifact"]
         limit = settings.MODEL_UPLOAD_MAX_BYTES
         if artifact.size > limit:
-            raise forms.ValidationError(
-                f"The file is {artifact.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB.")
+            raise forms.ValidationError(upload_too_large_message(artifact.size, limit))
         return artifact

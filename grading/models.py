@@ -129,6 +129,7 @@ class QuotaUsage(models.Model):
     used = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name_plural = "quota usage"
         constraints = [
             models.UniqueConstraint(fields=["candidate", "case_study", "day"],
                                     name="one_quota_row_per_day"),
@@ -169,6 +170,10 @@ class Submission(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     failure_reason = models.CharField(max_length=32, choices=FailureReason.choices, blank=True)
     failure_message = models.TextField(blank=True)
+    failure_code = models.CharField(
+        max_length=40, blank=True,
+        help_text="The engine's finer reason (a rejection code, memory, cpu_limit...): the "
+                  "submission page's hint on how to fix it follows it.")
     attempts = models.PositiveSmallIntegerField(default=0)
     is_pinned = models.BooleanField(
         default=False, help_text="The candidate's choice for the leaderboard (else their best).")
@@ -329,6 +334,7 @@ class LeaderboardEntry(models.Model):
                                "Never served.")
 
     class Meta:
+        verbose_name_plural = "leaderboard entries"
         constraints = [
             models.UniqueConstraint(fields=["leaderboard", "candidate"],
                                     condition=Q(candidate__isnull=False),

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -7,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
+from grading.engine.artifacts import mib_text
 from grading.forms import SubmissionForm
 from grading.selectors.datasets import (
     dataset_active,
@@ -25,6 +27,7 @@ from grading.selectors.standings import combined_standings
 from grading.selectors.submissions import (
     quota_remaining,
     submission_current_score,
+    submission_failure_help,
     submission_get_for_viewer,
     submission_queue_status,
     submission_view,
@@ -103,24 +106,29 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect(submission.get_absolute_url())
         else:
             error = " ".join(e for errors in form.errors.values() for e in errors)
+    status = 422 if error else 200
+    if request.htmx and request.method == "POST":
+        # Only the message: the form stays, with the file the candidate chose still in it
+        # (a browser cannot put a file back into a re-rendered input).
+        return render(request, "grading/submit.html#upload-error", {"error": error},
+                      status=status)
     leaderboard = leaderboard_settings(case_study=case_study)
     remaining, quota = quota_remaining(user=request.user, case_study=case_study,
                                                  leaderboard=leaderboard)
     context = {
         "case_study": case_study,
         "form": form,
-        "error": error,
+        "error": error or "",
+        "choose_again": error is not None,  # a full page: the browser has cleared the file
         "remaining": remaining,
         "quota": quota,
         "max_bytes": settings.MODEL_UPLOAD_MAX_BYTES,
+        "max_size": mib_text(settings.MODEL_UPLOAD_MAX_BYTES),
         "leaderboard": leaderboard,
         "dataset": dataset_active(case_study=case_study),
         "submissions": submissions_for_candidate(user=request.user,
                                                            case_study=case_study),
     }
-    status = 422 if error else 200
-    if request.htmx and request.method == "POST":
-        return render(request, "grading/submit.html#upload-form", context, status=status)
     return render(request, "grading/submit.html", context, status=status)
 
 
@@ -134,6 +142,8 @@ def _submission_context(request: HttpRequest, submission) -> dict:
         "view": submission_view(submission=submission, score=score,
                                           leaderboard=leaderboard),
         "queue": submission_queue_status(submission=submission),
+        "failure": submission_failure_help(submission=submission, viewer=request.user,
+                                           leaderboard=leaderboard),
         "is_owner": submission.candidate_id == request.user.pk,
     }
 
@@ -178,12 +188,15 @@ def submission_pin(request: HttpRequest, submission_uuid: str) -> HttpResponse:
 
 @require_GET
 def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """The ranking: the private one first once the round is closed (``?split=`` picks)."""
     try:
         board = leaderboard_get_for_viewer(user=request.user, slug=slug)
-    except PermissionDenied:
+    except PermissionDenied as refused:
+        # A bare log-in form would not say why: the message does, on the log-in page.
+        messages.info(request, str(refused))
         return redirect_to_login(request.get_full_path())
     page = leaderboard_page(
-        leaderboard=board, user=request.user, split=request.GET.get("split", "public"),
+        leaderboard=board, user=request.user, split=request.GET.get("split"),
         sort=request.GET.get("sort", "primary"), worst_first=request.GET.get("order") == "worst",
         page_number=request.GET.get("page", 1))
     if request.htmx and not request.htmx.boosted:
@@ -204,4 +217,5 @@ def standings(request: HttpRequest, slug: str) -> HttpResponse:
     split, rows = combined_standings(case_study=case_study)
     return render(request, "grading/standings.html",
                   {"case_study": case_study, "split": split, "rows": rows,
-                   "primary": metric_column(case_study.primary_metric)})
+                   "primary": metric_column(case_study.primary_metric),
+                   "decimals": leaderboard_settings(case_study=case_study).public_decimals})

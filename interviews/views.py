@@ -14,6 +14,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
+from interviews.answer_diff import compare_lines
 from interviews.forms import AnswerSaveForm, FocusForm, QuestionForm
 from interviews.models import InterviewSession
 from interviews.scorecards.selectors.feedback import (
@@ -36,6 +37,7 @@ from interviews.selectors.sessions import (
     session_question_panel,
     session_steps,
     session_workspace,
+    sessions_running_for,
 )
 from interviews.services import sessions as session_services
 from interviews.services.autosave import AnswerConflict, answer_save_for_candidate
@@ -58,6 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "case_studies": case_study_list_published(),
             "rubric": rubric_current(),
+            "running": sessions_running_for(user=request.user),
         },
     )
 
@@ -166,6 +169,8 @@ def answer_save(request: HtmxHttpRequest, session_id: int, step: int) -> HttpRes
             "answer": conflict.answer,
             "yours_text": conflict.yours_text,
             "yours_diagram": conflict.yours_diagram,
+            "text_diff": compare_lines(conflict.yours_text, conflict.answer.text),
+            "diagram_diff": compare_lines(conflict.yours_diagram, conflict.answer.diagram),
         }, status=409)
         response["X-Answer-Version"] = str(conflict.answer.version)
         response = trigger_client_event(response, "session:clock",
@@ -199,7 +204,8 @@ def answer_preview(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 @login_required_htmx
 def session_focus(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     """The page's heartbeat and "now working on step N" report; answers with the time per
-    step so far, and stops the polling once the session is over."""
+    step so far and each answer's version (the ``session:versions`` event), and stops the
+    polling once the session is over."""
     session = session_get_for_candidate(user=request.user, session_id=session_id)
     form = FocusForm(request.POST)
     if not form.is_valid():
@@ -214,10 +220,14 @@ def session_focus(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
         response = trigger_client_event(response, "session:closed",
                                         {"status": clock.session.status})
         return reswap(retarget(response, "#session-banner"), "innerHTML")
+    steps = session_steps(session=clock.session)
     response = render(request, "interviews/session.html#step-times",
-                      {"session": clock.session,
-                       "steps": session_steps(session=clock.session)})
-    return trigger_client_event(response, "session:clock", {"remaining_ms": clock.remaining_ms})
+                      {"session": clock.session, "steps": steps})
+    response = trigger_client_event(response, "session:clock",
+                                    {"remaining_ms": clock.remaining_ms})
+    # Each answer's version, so that a tab learns another tab saved a step before it types.
+    return trigger_client_event(response, "session:versions",
+                                {str(step.number): step.answer.version for step in steps})
 
 
 @require_POST

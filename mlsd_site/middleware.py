@@ -6,6 +6,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
+def upload_limit_text() -> str:
+    """The upload limit as every page states it, in MiB: ``20 MiB``. The same wording as
+    ``grading.engine.artifacts.mib_text``, which this module may not import."""
+    value = settings.MODEL_UPLOAD_MAX_BYTES / (1024 * 1024)
+    return f"{round(value, 1) if value >= 1 else round(value, 3):g} MiB"
+
+
 class RequestSizeLimitMiddleware:
     """Refuse a request body larger than the biggest model upload (plus form overhead)
     before anything reads it, so an oversized upload is not streamed to disk first.
@@ -24,6 +31,6 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > limit:
             return HttpResponse(
-                f"The request is larger than the {settings.MODEL_UPLOAD_MAX_BYTES / 1e6:.0f} MB "
-                "upload limit.", status=413, content_type="text/plain; charset=utf-8")
+                f"The request is larger than the {upload_limit_text()} upload limit.",
+                status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

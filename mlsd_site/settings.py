@@ -198,6 +198,7 @@ STORAGES = {
 }
 
 # Uploads: the model artifact limit is the product's; Django's own limits stay close to it.
+# 20 MiB, and every page and message states it in MiB ("20 MiB").
 MODEL_UPLOAD_MAX_BYTES = env_int("MODEL_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -342,6 +343,8 @@ WORKER_ALIVE_SECONDS = env_int("WORKER_ALIVE_SECONDS", 3 * WORKER_HEARTBEAT_SECO
 # exceed the task's hard time limit, so a live job is never sent twice).
 SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3)
 # The sandbox a model runs in: its wall clock stays below the task's soft time limit.
+# SANDBOX_MEMORY_MB is the model's resident memory, in MiB (measured, see
+# grading/engine/sandbox/memory.py).
 SANDBOX_MEMORY_MB = env_int("SANDBOX_MEMORY_MB", 1536)
 SANDBOX_CPU_SECONDS = env_int("SANDBOX_CPU_SECONDS", 60)
 SANDBOX_WALL_SECONDS = env_int("SANDBOX_WALL_SECONDS", 120)

@@ -6,6 +6,9 @@ estimator (``LogisticRegression``, ``LinearRegression``, ``Ridge`` or
 ``HistGradientBoostingRegressor``) goes through skl2onnx's own converters. skl2onnx and
 onnx are imported only when a model is exported.
 
+HistGradientBoosting exports need protobuf below 7.34 (skl2onnx puts a bool into an ONNX
+integer list); requirements.lock pins the version the case pages' example pins too.
+
 ONNX input layout (see :func:`export_onnx`)
 -------------------------------------------
 * **single tensor** when the contract has no string column (food-delivery-time):
@@ -229,34 +232,11 @@ def _featurizer_converter(scope, operator, container):
 _REGISTERED = False
 
 
-def _patch_skl2onnx_tree_bools():
-    """Compatibility shim: skl2onnx 1.20 passes a Python ``False`` for leaves'
-    ``nodes_missing_value_tracks_true`` when converting HistGradientBoosting*,
-    which onnx >= 1.18 rejects in an INTS attribute. Coerce it to int."""
-    from skl2onnx.common import tree_ensemble
-
-    if getattr(tree_ensemble.add_node, "_mlsd_int_missing", False):
-        return
-    original = tree_ensemble.add_node
-
-    def add_node(*args, **kwargs):
-        if "nodes_missing_value_tracks_true" in kwargs:
-            kwargs["nodes_missing_value_tracks_true"] = int(
-                kwargs["nodes_missing_value_tracks_true"]
-            )
-        return original(*args, **kwargs)
-
-    add_node._mlsd_int_missing = True
-    tree_ensemble.add_node = add_node
-
-
 def _register_converter():
     global _REGISTERED
     if _REGISTERED:
         return
     from skl2onnx import update_registered_converter
-
-    _patch_skl2onnx_tree_bools()
 
     update_registered_converter(
         ContractFeaturizer,

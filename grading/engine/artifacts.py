@@ -71,8 +71,11 @@ class ArtifactLimits:
 DEFAULT_LIMITS = ArtifactLimits()
 
 
-def _mb(n: int) -> str:
-    return f"{n / MiB:.0f} MB"
+def mib_text(n_bytes: int) -> str:
+    """A byte count in the one unit every size and memory limit is stated in, on the upload
+    page, the 413 page, the command line and the sandbox's messages: ``20 MiB``."""
+    value = n_bytes / MiB
+    return f"{round(value, 1) if value >= 1 else round(value, 3):g} MiB"
 
 
 def read_artifact(path: str | os.PathLike[str], limits: ArtifactLimits = DEFAULT_LIMITS) -> bytes:
@@ -107,7 +110,7 @@ def _check_size(size: int, limits: ArtifactLimits) -> None:
     if size > limits.max_file_bytes:
         raise ArtifactRejected(
             RejectionCode.TOO_LARGE,
-            f"The uploaded model file is larger than the {_mb(limits.max_file_bytes)} limit.",
+            f"The uploaded model file is larger than the {mib_text(limits.max_file_bytes)} limit.",
         )
 
 
@@ -296,7 +299,7 @@ def _check_zip_bomb(
     bomb = ArtifactRejected(
         RejectionCode.ZIP_BOMB,
         "This archive expands to far more data than a model needs (a zip bomb, or an "
-        f"unreasonably large model). The limit is {_mb(limits.max_uncompressed_bytes)} "
+        f"unreasonably large model). The limit is {mib_text(limits.max_uncompressed_bytes)} "
         f"uncompressed and a compression ratio of {limits.max_compression_ratio:g}.",
     )
     if len(infos) > limits.max_zip_entries:

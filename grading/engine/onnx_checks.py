@@ -18,7 +18,7 @@ from pathlib import Path
 import onnx
 from google.protobuf.message import DecodeError, Message
 
-from grading.engine.artifacts import DEFAULT_LIMITS, ArtifactLimits, read_artifact
+from grading.engine.artifacts import DEFAULT_LIMITS, ArtifactLimits, mib_text, read_artifact
 from grading.engine.contract import InputContract, InputLayout, IOSpec, OutputPlan, select_output
 from grading.engine.errors import ArtifactRejected, RejectionCode
 
@@ -168,7 +168,7 @@ def inspect_onnx_bytes(
     if len(data) > limits.max_file_bytes:
         raise ArtifactRejected(
             RejectionCode.TOO_LARGE,
-            f"The ONNX model is larger than the {limits.max_file_bytes // (1024 * 1024)} MB limit.",
+            f"The ONNX model is larger than the {mib_text(limits.max_file_bytes)} limit.",
         )
     model = parse_model(data)
     _check_domains_and_external_data(model)

@@ -190,7 +190,10 @@ def _histogram_2d(x: np.ndarray, y: np.ndarray, lo: float, hi: float
 def _regression_plots(labels: np.ndarray, preds: np.ndarray) -> dict[str, object]:
     residuals = preds - labels
     low, high = np.quantile(residuals, [0.005, 0.995])
-    counts, edges = np.histogram(np.clip(residuals, low, high), bins=RESIDUAL_BINS)
+    # The bins span about the 0.5th-99.5th percentiles; the rows beyond are counted apart
+    # ("below", "above": drawn as labelled overflow bins), not piled into the end bins.
+    inside = residuals[(residuals >= low) & (residuals <= high)]
+    counts, edges = np.histogram(inside, bins=RESIDUAL_BINS, range=(low, high))
     # Predicted against actual as a coarse 2-D histogram, never as points: single rows'
     # labels must not leave the server, so only cells holding several rows are kept.
     lo = float(min(labels.min(), preds.min()))
@@ -201,7 +204,9 @@ def _regression_plots(labels: np.ndarray, preds: np.ndarray) -> dict[str, object
              for i, j in zip(*np.nonzero(grid >= MIN_CELL_ROWS), strict=True)]
     return {
         "residuals": {"edges": [round(float(e), 3) for e in edges],
-                      "counts": [int(c) for c in counts]},
+                      "counts": [int(c) for c in counts],
+                      "below": int(np.count_nonzero(residuals < low)),
+                      "above": int(np.count_nonzero(residuals > high))},
         "predicted_vs_actual": cells,
     }
 

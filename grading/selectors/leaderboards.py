@@ -83,12 +83,14 @@ class MetricColumn:
 @dataclass
 class LeaderboardRow:
     entry: LeaderboardEntry
-    rank: int
+    rank: int | None  # None for a baseline: a reference line, not a competitor
     value: float
     ci_low: float
     ci_high: float
     secondary: list[float | None]
-    rank_change: int | None = None
+    # The same values beside their columns, for the template (a card's labels on a phone).
+    secondary_cells: list[tuple[MetricColumn, float | None]] = field(default_factory=list)
+    rank_change: int | None = None  # places moved since the public ranking (private only)
     tied_with_above: bool = False
     is_me: bool = False
 
@@ -117,30 +119,38 @@ def metric_column(key: str) -> MetricColumn:
 
 def leaderboard_get_for_viewer(*, user, slug: str) -> Leaderboard:
     """The case study's leaderboard if ``user`` may read it: anyone when the admin made it
-    public, logged-in users otherwise (``PermissionDenied`` for anonymous readers, which
-    the view turns into a log-in redirect)."""
+    public, logged-in users otherwise (``PermissionDenied`` for anonymous readers, whose
+    message says why in words for them; the view turns it into a log-in redirect)."""
     case_study = CaseStudy.objects.filter(slug=slug, is_published=True).first()
     if case_study is None:
         raise Http404("No such case study.")
     leaderboard, _ = Leaderboard.objects.select_related("case_study").get_or_create(
         case_study=case_study)
     if not leaderboard.is_public and not user.is_authenticated:
-        raise PermissionDenied("Log in to see this leaderboard.")
+        raise PermissionDenied(
+            f"The {case_study.title} leaderboard is shown to logged-in users only: log in, "
+            f"or sign up as a candidate, to see the ranking.")
     return leaderboard
 
 
-def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
+def leaderboard_page(*, leaderboard: Leaderboard, user, split: str | None = None,
                      sort: str = "primary", worst_first: bool = False,
                      page_number: int | str = 1) -> LeaderboardPage:
     """One page of the leaderboard in a constant number of queries, whatever its size.
 
-    ``split`` is "private" only once the round is closed (otherwise "public" is used).
-    Ranks are by the split's primary metric; ``sort`` may reorder by another column. Public
-    values are each candidate's Ladder score, stored rounded (``LeaderboardEntry``).
+    ``split`` is "private" only once the round is closed (otherwise "public" is used); None
+    (no choice made) is the final ranking, "private", once the round is closed. Ranks are by
+    the split's primary metric; ``sort`` may reorder by another column. Public values are
+    each candidate's Ladder score, stored rounded (``LeaderboardEntry``). Both splits show
+    ``decimals`` = the board's ``public_decimals``, so the two rankings compare digit for
+    digit; the private one is ranked by the full values (``LeaderboardRow.value``).
 
     The page's ids come from an index (no window over every entry, no sort of whole rows),
-    then its 50 rows, then their ranks from counts of better entries (``_ranks``)."""
+    then its 50 rows, then their ranks from counts of better entries (``candidate_ranks``:
+    baselines are shown in their place without a rank)."""
     case_study = leaderboard.case_study
+    if split is None and leaderboard.is_closed:
+        split = "private"
     if split != "private" or not leaderboard.is_closed:
         split = "public"
     primary = metric_column(case_study.primary_metric)
@@ -169,21 +179,24 @@ def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
     by_id = {e.pk: e for e in leaderboard.entries.filter(pk__in=ids).defer("ladder_predictions")}
     above = by_id[ids[0]] if with_above else None
     page_entries = [by_id[pk] for pk in page.object_list]
-    ranks = _ranks(leaderboard, page_entries,
-                   [sort_field] + (["public_sort"] if split == "private" else []))
+    ranks = candidate_ranks(leaderboard=leaderboard, entries=page_entries,
+                            columns=[sort_field] + (["public_sort"] if split == "private"
+                                                    else []))
     rows = []
     for entry in page_entries:
         ci = ((entry.public_ci_low, entry.public_ci_high) if split == "public"
               else (entry.private_ci_low, entry.private_ci_high))
-        rank = ranks[sort_field][entry.pk]
+        rank = ranks[sort_field].get(entry.pk)  # None for a baseline
+        values = [entry.metrics.get(split, {}).get(c.key) for c in secondary]
         row = LeaderboardRow(
             entry=entry, rank=rank,
             value=entry.public_primary if split == "public" else entry.private_primary,
             ci_low=ci[0], ci_high=ci[1],
-            secondary=[entry.metrics.get(split, {}).get(c.key) for c in secondary],
+            secondary=values, secondary_cells=list(zip(secondary, values, strict=True)),
             rank_change=(ranks["public_sort"][entry.pk] - rank
-                         if split == "private" else None),
-            is_me=user.is_authenticated and entry.candidate_id == user.pk,
+                         if split == "private" and rank is not None else None),
+            is_me=(user.is_authenticated and entry.candidate_id is not None
+                   and entry.candidate_id == user.pk),
         )
         rows.append(row)
     if sort == "primary" and not worst_first:
@@ -195,8 +208,8 @@ def leaderboard_page(*, leaderboard: Leaderboard, user, split: str = "public",
     return LeaderboardPage(
         leaderboard=leaderboard, case_study=case_study, split=split, sort=sort,
         worst_first=worst_first, primary=primary, secondary=secondary, rows=rows, page=page,
-        decimals=leaderboard.public_decimals if split == "public" else 6,
-        records=list(leaderboard.records.all()),
+        decimals=leaderboard.public_decimals,
+        records=list(leaderboard.records.all()) if split == "public" else [],
         total_entries=paginator.count,
     )
 
@@ -218,45 +231,62 @@ def _secondary_order(split: str, column: MetricColumn, worst_first: bool) -> lis
     return [value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)]
 
 
-def _ranks(leaderboard: Leaderboard, entries: list[LeaderboardEntry],
-           columns: list[str]) -> dict[str, dict[int, int]]:
-    """{column: {entry id: rank}} for ``entries`` by each sort column (larger is better), with
-    ``Rank`` semantics: 1 + the number of entries strictly better, so equal values share a
-    rank. One query, and no window over every entry: the page's values, best first, cut the
-    range above the lowest into segments; each entry counts the segment just above its
-    own value from the covering index, and a rank is the running sum, so every better entry
-    is read once."""
-    if not entries:
-        return {column: {} for column in columns}
-    by_value = {column: sorted(entries, key=lambda e, c=column: (-getattr(e, c), e.pk))
-                for column in columns}
+# Rows of one ranking query: three parameters each, well under SQLite's 32,766 (a page has
+# 50; the combined standings rank every candidate at once).
+RANK_CHUNK = 5000
+
+
+def candidate_ranks(*, leaderboard: Leaderboard, entries: list[LeaderboardEntry],
+                    columns: list[str]) -> dict[str, dict[int, int]]:
+    """{column: {entry id: rank}} of the candidates among ``entries`` by each sort column
+    (larger is better), among the leaderboard's candidates: ``Rank`` semantics, 1 + the
+    number of candidates strictly better, so equal values share a rank. Baselines are
+    reference lines: they have no rank and never push a candidate down (their ids are
+    left out). The one ranking of the site: the leaderboard's pages and the combined
+    standings both read it.
+
+    One query per column for up to ``RANK_CHUNK`` entries, and no window over every entry:
+    the entries' values, best first, cut the range above the lowest into segments; each
+    entry counts the entries in the segment just above its own value from the covering
+    index, less the baselines there (from their partial index: a few rows), and a rank is
+    the running sum, so every better entry is read once."""
+    ranked = [e for e in entries if not e.is_baseline]
+    ranks: dict[str, dict[int, int]] = {column: {} for column in columns}
+    for column in columns:
+        ordered = sorted(ranked, key=lambda e, c=column: (-getattr(e, c), e.pk))
+        above, bound = 0, FINITE_LIMIT
+        for start in range(0, len(ordered), RANK_CHUNK):
+            chunk = ordered[start:start + RANK_CHUNK]
+            counts = _segment_counts(leaderboard, column, chunk, bound)
+            for entry in chunk:
+                above += counts[entry.pk]
+                ranks[column][entry.pk] = 1 + above
+            bound = getattr(chunk[-1], column)
+    return ranks
+
+
+def _segment_counts(leaderboard: Leaderboard, column: str, ordered: list[LeaderboardEntry],
+                    bound: float) -> dict[int, int]:
+    """{entry id: candidates with a value in (the entry's, the one before's]}, the first
+    entry's segment reaching up to ``bound``."""
     # Plain SQL, not the ORM: a CASE of 50 WHENs and two subqueries cost the ORM more to
     # build than the database to run. VALUES columns are column1.. on PostgreSQL and SQLite.
     table = LeaderboardEntry._meta.db_table
-    parts, params = [], []
-    for index, (column, ordered) in enumerate(by_value.items()):
-        name = LeaderboardEntry._meta.get_field(column).column  # our own field: safe to quote
-        bounds = [FINITE_LIMIT, *(getattr(e, column) for e in ordered[:-1])]
-        rows = ", ".join(["(%s, %s, %s)"] * len(ordered))
-        parts.append(  # names from our own model, every value a parameter
-            f'SELECT {index}, page.column1, (SELECT COUNT(*) FROM {table} AS e '  # noqa: S608
-            f'WHERE e.leaderboard_id = %s AND e."{name}" > page.column2 '
-            f'AND e."{name}" <= page.column3) FROM (VALUES {rows}) AS page')
-        params.append(leaderboard.pk)
-        for entry, bound in zip(ordered, bounds, strict=True):
-            params += [entry.pk, float(getattr(entry, column)), float(bound)]
-    counts: dict[tuple[int, int], int] = {}
+    name = LeaderboardEntry._meta.get_field(column).column  # our own field: safe to quote
+    baseline = LeaderboardEntry._meta.get_field("is_baseline").column
+    bounds = [bound, *(getattr(e, column) for e in ordered[:-1])]
+    rows = ", ".join(["(%s, %s, %s)"] * len(ordered))
+    segment = f'e.leaderboard_id = %s AND e."{name}" > page.column2 AND e."{name}" <= page.column3'
+    sql = (  # names from our own model, every value a parameter
+        f"SELECT page.column1, (SELECT COUNT(*) FROM {table} AS e WHERE {segment}) "  # noqa: S608
+        f'- (SELECT COUNT(*) FROM {table} AS e WHERE e."{baseline}" AND {segment}) '
+        f"FROM (VALUES {rows}) AS page")
+    params: list = [leaderboard.pk, leaderboard.pk]
+    for entry, upper in zip(ordered, bounds, strict=True):
+        params += [entry.pk, float(getattr(entry, column)), float(upper)]
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        for index, pk, between in cursor.fetchall():
-            counts[(index, pk)] = between
-    ranks: dict[str, dict[int, int]] = {}
-    for index, (column, ordered) in enumerate(by_value.items()):
-        above, ranks[column] = 0, {}
-        for entry in ordered:
-            above += counts[(index, entry.pk)]
-            ranks[column][entry.pk] = 1 + above
-    return ranks
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
 
 
 def _interval(entry: LeaderboardEntry, split: str) -> tuple[float, float]:
@@ -269,12 +299,25 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def leaderboard_history_chart(*, board: LeaderboardPage) -> str | None:
+@dataclass(frozen=True)
+class HistoryChart:
+    """One chart drawn twice: the page shows ``wide`` on a laptop and ``narrow`` on a
+    phone, so its text is drawn at a readable size on both (``charts.CHART_WIDTH``)."""
+
+    wide: str
+    narrow: str
+
+
+HISTORY_WIDE = (640, 300)  # viewBox units: about its card's width on a laptop
+
+
+def leaderboard_history_chart(*, board: LeaderboardPage) -> HistoryChart | None:
     """The best public score over time as a step line, with the baselines as dashed
-    reference lines; None before the first candidate score."""
+    reference lines; None before the first candidate score, and on the private ranking,
+    which the public history says nothing about."""
     from mlsd_site import charts
 
-    if not board.records:
+    if not board.records or board.split != "public":
         return None
     start = board.records[0].achieved_at
     span = max((timezone.now() - start).total_seconds(), 1.0)
@@ -291,6 +334,8 @@ def leaderboard_history_chart(*, board: LeaderboardPage) -> str | None:
     for name, value in baselines:
         series.append(charts.Series(f"baseline: {name}", [(0, value), (end, value)],
                                     dashed=True))
-    return charts.line_chart(series=series, title="Best public score over time",
-                             x_label=f"{unit} since the first score",
-                             y_label=board.primary.label)
+    drawn = {"series": series, "title": "Best public score over time",
+             "x_label": f"{unit} since the first score", "y_label": board.primary.label}
+    width, height = HISTORY_WIDE
+    return HistoryChart(wide=charts.line_chart(**drawn, width=width, height=height),
+                        narrow=charts.line_chart(**drawn))

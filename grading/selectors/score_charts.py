@@ -68,8 +68,15 @@ def score_charts(*, task_type: str, plots: dict, per_slice: dict[str, float],
     else:
         if plots.get("residuals"):
             residuals = plots["residuals"]
-            out.append(("Residuals", charts.histogram(
+            # The range drawn is clipped to about the 0.5th-99.5th percentiles. Plot data
+            # since the tail counts were stored has them apart (drawn as overflow bins);
+            # older data piled them into the end bins, which the caption then says.
+            tails = "below" in residuals or "above" in residuals
+            caption = ("Residuals" if tails else "Residuals (the first and last bins also "
+                       "hold the rows beyond them, about 1 % in all)")
+            out.append((caption, charts.histogram(
                 edges=residuals["edges"], counts=residuals["counts"],
+                below=residuals.get("below", 0), above=residuals.get("above", 0),
                 title="Residuals (predicted − actual, minutes)", x_label="minutes")))
         if plots.get("predicted_vs_actual"):
             # Cells of a 2-D histogram (actual, predicted, rows); drawn at their centres.

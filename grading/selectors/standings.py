@@ -3,15 +3,10 @@ latest released interview on the same case study."""
 
 from dataclasses import dataclass
 
-from django.db.models import (
-    F,
-    Window,
-)
-from django.db.models.functions import Rank
-
 from grading.models import (
     Leaderboard,
 )
+from grading.selectors.leaderboards import candidate_ranks
 from interviews.models import CaseStudy
 
 
@@ -28,9 +23,12 @@ class StandingRow:
 
 
 def combined_standings(*, case_study: CaseStudy) -> tuple[str, list[StandingRow]]:
-    """Each candidate's model rank (private once the round closed, else public) beside the
-    verdict and weighted rubric mean of their latest released interview on the same case
-    study. Returns (the split ranked on, rows); a constant number of queries."""
+    """Each candidate's model rank (private once the round closed, else public: the ranking
+    the leaderboard opens on) beside the verdict and weighted rubric mean of their latest
+    released interview on the same case study. The ranks are the leaderboard's
+    (``candidate_ranks``: baselines unranked, ties shared), so both pages agree. Returns
+    (the split ranked on, rows); a constant number of queries up to ``RANK_CHUNK``
+    candidates."""
     from django.contrib.auth import get_user_model
 
     from interviews.models import Grade
@@ -40,10 +38,14 @@ def combined_standings(*, case_study: CaseStudy) -> tuple[str, list[StandingRow]
     split = "private" if leaderboard and leaderboard.is_closed else "public"
     ranked: dict[int, tuple[int, float, str]] = {}
     if leaderboard is not None:
-        entries = (leaderboard.entries.filter(is_baseline=False)
-                   .annotate(rank=Window(Rank(), order_by=F(f"{split}_sort").desc()))
-                   .values_list("candidate_id", "rank", f"{split}_primary", "display_name"))
-        ranked = {cid: (rank, value, name) for cid, rank, value, name in entries}
+        sort_field = f"{split}_sort"
+        entries = list(leaderboard.entries.filter(is_baseline=False).only(
+            "pk", "candidate_id", "is_baseline", "display_name", sort_field,
+            f"{split}_primary"))
+        ranks = candidate_ranks(leaderboard=leaderboard, entries=entries,
+                                columns=[sort_field])[sort_field]
+        ranked = {e.candidate_id: (ranks[e.pk], getattr(e, f"{split}_primary"), e.display_name)
+                  for e in entries}
     verdicts = released_verdicts_for_case(case_study=case_study)
     missing = set(verdicts) - set(ranked)
     names = dict(get_user_model().objects.filter(pk__in=missing).values_list(

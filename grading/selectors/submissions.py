@@ -21,6 +21,7 @@ from grading.models import (
     Score,
     Submission,
 )
+from grading.selectors.failure_hints import failure_hint
 from grading.selectors.leaderboards import MetricColumn, leaderboard_settings, metric_column
 from grading.selectors.workers import workers_alive
 from interviews.models import CaseStudy
@@ -188,4 +189,40 @@ def submission_view(*, submission: Submission, score: Score | None,
         latency_within_budget=score.latency_p99_ms <= score.latency_budget_ms,
         kept_back=[] if reveal else charts_kept_back(task_type=task_type, plots=plots),
         board=None if reveal else _board_line(submission=submission, leaderboard=leaderboard),
+    )
+
+
+@dataclass(frozen=True)
+class FailureHelp:
+    """What a failed submission's page says beyond the failure's own message: how to fix
+    it, whether it used a quota slot, and whether its candidate can send another now."""
+
+    hint: str
+    quota_charged: bool | None  # None: not counted against a quota (a baseline)
+    remaining: int | None  # the owner's submissions left today; None for other viewers
+    quota: int | None
+    round_closed: bool
+
+    @property
+    def can_submit_another(self) -> bool:
+        return bool(self.remaining) and not self.round_closed
+
+
+def submission_failure_help(*, submission: Submission, viewer,
+                            leaderboard: Leaderboard) -> FailureHelp | None:
+    """The fix-it hint (for the failure's code, else its reason) and the quota facts of a
+    failed ``submission``; None unless it failed. The quota left today is counted only for
+    its own candidate (``viewer``): one query."""
+    if submission.status != Submission.Status.FAILED:
+        return None
+    remaining = quota = None
+    if submission.candidate_id is not None and submission.candidate_id == viewer.pk:
+        remaining, quota = quota_remaining(user=viewer, case_study=submission.case_study,
+                                           leaderboard=leaderboard)
+    return FailureHelp(
+        hint=failure_hint(reason=submission.failure_reason, code=submission.failure_code),
+        quota_charged=None if submission.quota_day is None else not submission.quota_refunded,
+        remaining=remaining,
+        quota=quota,
+        round_closed=leaderboard.is_closed,
     )

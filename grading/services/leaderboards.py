@@ -18,6 +18,7 @@ from datetime import datetime
 
 import numpy as np
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from grading.engine import metrics
@@ -292,6 +293,26 @@ def _entry_refresh(leaderboard: Leaderboard, *, candidate_id: int | None = None,
         entry, _ = existing.update_or_create(leaderboard=leaderboard,
                                              submission=chosen_submission, defaults=fields)
     return entry
+
+
+def leaderboard_entry_sent_refresh(*, submission: Submission) -> None:
+    """Bring the sent count and last-sent time of ``submission``'s candidate's row up to
+    date: every submission counts, failed ones too (``submission_count``), and the row is
+    otherwise refreshed only when a score lands. Call when a submission fails. One UPDATE
+    from the submissions themselves, so it needs no lock; a candidate with nothing scored
+    has no row, and a baseline's row always counts one."""
+    if submission.candidate_id is None:
+        return
+    sent = Submission.objects.filter(candidate_id=OuterRef("candidate_id"),
+                                     case_study_id=submission.case_study_id).order_by()
+    LeaderboardEntry.objects.filter(
+        leaderboard__case_study_id=submission.case_study_id,
+        candidate_id=submission.candidate_id,
+    ).update(
+        submission_count=Subquery(sent.values("candidate_id").annotate(n=Count("pk"))
+                                  .values("n")),
+        last_submitted_at=Subquery(sent.order_by("-created_at").values("created_at")[:1]),
+    )
 
 
 def _record_if_best(leaderboard: Leaderboard, entry: LeaderboardEntry | None,

@@ -1,6 +1,6 @@
-"""Writes for submissions: the upload (format sniffed, quota taken, artifact stored,
-scoring enqueued on commit), the idempotent scoring job, failures with typed reasons,
-pinning, the stuck-submission sweep and rescoring."""
+"""Writes for submissions: the upload (static checks in a bounded child, then quota taken,
+artifact stored, scoring enqueued on commit), the idempotent scoring job, failures with
+typed reasons, pinning, the stuck-submission sweep and rescoring."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from grading.engine.artifacts import ArtifactLimits, sniff_bytes
-from grading.engine.errors import ArtifactRejected, FailureReason, ScoringError
+from grading.engine.artifacts import MiB, mib_text
+from grading.engine.errors import FailureReason, ScoringError
+from grading.engine.sandbox import check_in_sandbox
 from grading.engine.scoring import ScoreReport, score_artifact
 from grading.models import (
     Dataset,
@@ -33,11 +34,12 @@ from grading.models import (
     Submission,
 )
 from grading.selectors.datasets import sandbox_limits_for, scoring_task_for
-from grading.selectors.submissions import utc_today
+from grading.selectors.submissions import quota_remaining, utc_today
 from grading.services.datasets import DatasetMismatch, heldout_load
 from grading.services.leaderboards import (
     leaderboard_after_score,
     leaderboard_entry_refresh,
+    leaderboard_entry_sent_refresh,
     leaderboard_for,
 )
 from interviews.models import CaseStudy
@@ -140,6 +142,12 @@ class SubmissionRefused(Exception):
         self.code = code
 
 
+def _quota_refusal(*, case_study: CaseStudy, limit: int) -> SubmissionRefused:
+    return SubmissionRefused(
+        f"You have used all {limit} submissions for {case_study.title} today (UTC). "
+        "The quota resets at midnight UTC.", code="quota")
+
+
 def quota_take(*, candidate: AbstractBaseUser, case_study: CaseStudy, limit: int) -> date:
     """Count one submission against today's quota, or raise ``SubmissionRefused``. A single
     conditional UPDATE, so concurrent uploads can never exceed ``limit``. Call inside the
@@ -149,9 +157,7 @@ def quota_take(*, candidate: AbstractBaseUser, case_study: CaseStudy, limit: int
                                                 day=day)
     taken = QuotaUsage.objects.filter(pk=usage.pk, used__lt=limit).update(used=F("used") + 1)
     if not taken:
-        raise SubmissionRefused(
-            f"You have used all {limit} submissions for {case_study.title} today (UTC). "
-            "The quota resets at midnight UTC.", code="quota")
+        raise _quota_refusal(case_study=case_study, limit=limit)
     return day
 
 
@@ -168,37 +174,55 @@ def quota_refund(*, submission: Submission) -> None:
             used=F("used") - 1)
 
 
-def _sniff_upload(upload: UploadedFile, limits: ArtifactLimits) -> str:
-    if upload.size is not None and upload.size > limits.max_file_bytes:
-        raise SubmissionRefused(
-            f"The file is {upload.size / 1e6:.1f} MB; the limit is "
-            f"{limits.max_file_bytes / 1e6:.0f} MB.", code="too_large")
+def _upload_bytes(upload: UploadedFile, limit: int) -> bytes:
+    if upload.size is not None and upload.size > limit:
+        raise SubmissionRefused(upload_too_large_message(upload.size, limit), code="too_large")
     upload.seek(0)
-    data = upload.read(limits.max_file_bytes + 1)
+    data = upload.read(limit + 1)
     upload.seek(0)
+    return data
+
+
+def upload_too_large_message(size: int, limit: int) -> str:
+    """The one wording of an over-the-limit file, in MiB (the form, this service and the
+    upload page's script say the same)."""
+    return f"The file is {size / MiB:.1f} MiB; the limit is {mib_text(limit)}."
+
+
+def _static_check(data: bytes, case_study: CaseStudy) -> str:
+    """The upload's static checks in a bounded child (``check_in_sandbox``); the format.
+    Raises ``SubmissionRefused`` with the file's problem: nothing stored, no quota used."""
+    task = scoring_task_for(case_study)
     try:
-        return str(sniff_bytes(data, limits))
-    except ArtifactRejected as error:
-        raise SubmissionRefused(error.message, code=error.code or "invalid_artifact") from error
+        checked = check_in_sandbox(data, task.contract, sandbox_limits_for(task))
+    except ScoringError as error:
+        raise SubmissionRefused(error.message, code=error.code or str(error.reason)) from error
+    return str(checked.format)
 
 
 def submission_create(*, candidate: AbstractBaseUser, case_study: CaseStudy,
                       upload: UploadedFile, note: str = "") -> Submission:
-    """Accept an upload: check size and format at once (refusals use no quota), count it
-    against today's quota, store the artifact through the storage API, and enqueue scoring
-    after the transaction commits. Raises ``SubmissionRefused``."""
+    """Accept an upload: check its size, then its format and everything statically visible
+    (external data, custom operators, inputs and outputs off the contract, refused skops
+    types) in a bounded child, all before a quota slot is taken, so only the model's
+    behaviour on held-out data can cost one. Then count it against today's quota, store the
+    artifact through the storage API, and enqueue scoring after the transaction commits.
+    Raises ``SubmissionRefused``. Takes about half a second for an ONNX model, a second
+    and a half for skops (the child imports scikit-learn)."""
     leaderboard = leaderboard_for(case_study)
     if leaderboard.is_closed:
         raise SubmissionRefused("This round is closed; submissions are no longer accepted.",
                                 code="closed")
     if not Dataset.objects.filter(case_study=case_study, is_active=True).exists():
         raise SubmissionRefused("Scoring for this case study is not open yet.", code="no_data")
-    limits = ArtifactLimits(max_file_bytes=settings.MODEL_UPLOAD_MAX_BYTES)
-    fmt = _sniff_upload(upload, limits)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+    remaining, quota = quota_remaining(user=candidate, case_study=case_study,
+                                       leaderboard=leaderboard)
+    if remaining <= 0:  # before the checks' child; quota_take below decides for certain
+        raise _quota_refusal(case_study=case_study, limit=quota)
+    data = _upload_bytes(upload, settings.MODEL_UPLOAD_MAX_BYTES)
+    fmt = _static_check(data, case_study)
+    digest = hashlib.sha256(data).hexdigest()
+    del data
     with transaction.atomic():
         day = quota_take(candidate=candidate, case_study=case_study,
                          limit=leaderboard.daily_quota)
@@ -206,7 +230,7 @@ def submission_create(*, candidate: AbstractBaseUser, case_study: CaseStudy,
             uuid=uuid.uuid4(), case_study=case_study, candidate=candidate,
             original_filename=(upload.name or "")[-255:], note=note[:500],
             artifact_format=fmt, artifact_bytes=upload.size or 0,
-            artifact_sha256=digest.hexdigest(), quota_day=day, enqueued_at=timezone.now(),
+            artifact_sha256=digest, quota_day=day, enqueued_at=timezone.now(),
         )
         submission.artifact.save(f"{submission.uuid}.bin", upload, save=False)
         submission.save()
@@ -230,9 +254,12 @@ def submission_fail(*, submission: Submission, error: ScoringError) -> None:
     submission.status = Submission.Status.FAILED
     submission.failure_reason = str(error.reason)
     submission.failure_message = error.message
+    submission.failure_code = (error.code or "")[:40]
     submission.finished_at = timezone.now()
     submission.save(update_fields=["status", "failure_reason", "failure_message",
-                                   "finished_at"])
+                                   "failure_code", "finished_at"])
+    # The board counts what a candidate sent, failures too; a failure moves no score.
+    leaderboard_entry_sent_refresh(submission=submission)
     if error.reason == FailureReason.INTERNAL_ERROR:
         quota_refund(submission=submission)
 

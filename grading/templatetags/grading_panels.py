@@ -23,6 +23,7 @@ def case_study_model_panel(context: template.Context, case_study: CaseStudy) -> 
         "user": context.get("user"),
         "user_role": context.get("user_role"),
         "request": context.get("request"),
+        "csp_nonce": context.get("csp_nonce"),
     }
 
 

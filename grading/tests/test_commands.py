@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from grading.tests.conftest import train_example_model
+from grading.tests.dataframe_models import dataframe_pipeline_skops
 from grading.tests.hostile import malicious_pickle
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,19 @@ def test_score_prints_metrics_as_json(tiny_dataset, tmp_path, capsys):
     assert "plots" not in report
 
 
+def test_score_scores_a_skops_pipeline_fitted_on_the_training_dataframe(tiny_dataset, tmp_path,
+                                                                        capsys):
+    """Once refused as resource_limit/memory: its child's address space, not its resident
+    memory, was over the limit (issue 14)."""
+    _, built = tiny_dataset("ad-click-prediction")
+    model = tmp_path / "pipeline.skops"
+    dataframe_pipeline_skops(built, model)
+    call_command("score", str(model), "--case", "ad-click-prediction")
+    report = json.loads(capsys.readouterr().out)
+    assert report["artifact_format"] == "skops"
+    assert 0 < report["metrics"]["private"]["log_loss"] < 1
+
+
 def test_score_refuses_a_pickle_with_a_clear_error_and_exit_code(tiny_dataset, tmp_path):
     tiny_dataset("ad-click-prediction")
     marker = tmp_path / "pwned"
@@ -163,3 +177,24 @@ def test_baselines_are_trained_exported_scored_and_kept_on_the_leaderboard(catal
     call_command("build_datasets", "--case", "food-delivery-time", "--size", "tiny",
                  "--baselines")
     assert LeaderboardEntry.objects.filter(is_baseline=True).count() == 2
+
+
+def test_the_validator_counts_a_one_row_request_as_one_row_and_reports_peak_memory(
+        tiny_dataset, tmp_path, client):
+    """food-delivery-time times requests of one order: "1 row", not "1 rows"."""
+    from interviews.tests.factories import candidate
+
+    _, built = tiny_dataset("food-delivery-time")
+    assert built.spec.request_rows == 1
+    client.force_login(candidate())
+    validator = tmp_path / "mlsd-validate.pyz"
+    validator.write_bytes(client.get("/case-studies/food-delivery-time/validator.pyz").content)
+    model = train_example_model(built, tmp_path / "work")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(validator), str(model),
+                           str(tmp_path / "work" / "train.parquet")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "latency for one request of 1 row: " in done.stdout
+    assert "1 rows" not in done.stdout
+    assert "MiB resident, of the 1536 MiB limit" in done.stdout

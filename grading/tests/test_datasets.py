@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -481,14 +480,9 @@ def test_float_columns_round_trip_through_csv(default_builds):
             assert (back == values).all(), (slug, c.name)
 
 
-# --- speed -----------------------------------------------------------------------------
-@cases
-def test_tiny_builds_fast(slug):
-    t0 = time.perf_counter()
-    build_dataset(slug, secret=TEST_SECRET, size="tiny")
-    assert time.perf_counter() - t0 < 2.0  # < 1 s on an idle 2-core machine
-
-
+# --- size ------------------------------------------------------------------------------
+# (How long builds take is measured by scripts/measure_datasets.py and `make bench`, never
+# asserted here.)
 @pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get("MLSD_BENCH_TESTS") != "1",
@@ -498,4 +492,3 @@ def test_tiny_builds_fast(slug):
 def test_bench_size(slug):
     b = build_dataset(slug, secret=TEST_SECRET, size="bench")
     assert b.n_heldout >= 1_000_000
-    assert b.build_seconds < 60

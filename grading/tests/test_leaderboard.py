@@ -1,15 +1,18 @@
 """Leaderboards: best or pinned entry per candidate, the Ladder's public score, ties,
 rounding, private reveal, baselines, sorting, access, and a constant number of queries."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from grading.engine.errors import FailureReason, ScoringError
 from grading.models import LeaderboardEntry, LeaderboardRecord
 from grading.selectors.leaderboards import leaderboard_get_for_viewer, leaderboard_page
 from grading.services.leaderboards import leaderboard_close, leaderboard_for
-from grading.services.submissions import submission_pin, submission_unpin
-from grading.tests.factories import LeaderboardEntryFactory
+from grading.services.submissions import submission_fail, submission_pin, submission_unpin
+from grading.tests.factories import LeaderboardEntryFactory, SubmissionFactory
 from interviews.tests.factories import candidate
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +121,46 @@ def test_baselines_are_marked_rows(scored):
     rows = page(candidate()).rows
     assert [(r.entry.display_name, r.entry.is_baseline) for r in rows] == [
         ("ada", False), ("global mean", True)]
+
+
+def test_baselines_sit_between_candidates_without_taking_a_rank(scored, client):
+    """The board of the issue: a baseline above the top candidate, two candidates tied, a
+    baseline, one more candidate. The ranks read 1, 1, –, 3 (they read 2, 2, –, 5), on the
+    public ranking and on the private one with its changes."""
+    scored(SLUG, None, public=9.0, private=9.0, baseline_name="gradient boosting")
+    ada = candidate(username="ada")
+    scored(SLUG, ada, public=10.0, private=10.0)
+    scored(SLUG, candidate(username="bob"), public=10.0, private=12.0)
+    scored(SLUG, None, public=10.5, private=10.5, baseline_name="global mean")
+    scored(SLUG, candidate(username="cy"), public=11.0, private=8.0)
+    rows = page(ada).rows
+    assert [(r.entry.display_name, r.rank) for r in rows] == [
+        ("gradient boosting", None), ("ada", 1), ("bob", 1), ("global mean", None), ("cy", 3)]
+    client.force_login(ada)
+    html = client.get(f"/case-studies/{SLUG}/leaderboard/").content.decode()
+    assert re.findall(r'data-testid="rank">([^<]*)<', html) == ["–", "1", "1", "–", "3"]
+
+    leaderboard_close(leaderboard=leaderboard_for(rows[0].entry.leaderboard.case_study))
+    rows = page(ada, split="private").rows
+    assert [(r.entry.display_name, r.rank, r.rank_change) for r in rows] == [
+        ("cy", 1, 2), ("gradient boosting", None, None), ("ada", 2, -1),
+        ("global mean", None, None), ("bob", 3, -2)]
+
+
+def test_the_sent_count_includes_failed_submissions(scored, client):
+    """Sent after the last score, two failures still count: the row says 5, not 3."""
+    ada = candidate(username="ada")
+    for value in (12.0, 11.0, 10.0):
+        case_study = scored(SLUG, ada, public=value, private=value).case_study
+    for _ in range(2):
+        failing = SubmissionFactory(case_study=case_study, candidate=ada, running=True)
+        submission_fail(submission=failing, error=ScoringError(
+            FailureReason.INVALID_OUTPUT, "The model returned NaN.", code="nan"))
+    (row,) = page(ada).rows
+    assert row.entry.submission_count == 5
+    client.force_login(ada)
+    html = client.get(f"/case-studies/{SLUG}/leaderboard/").content.decode()
+    assert re.findall(r'data-testid="sent">([^<]*)<', html) == ["5"]
 
 
 def test_sorting_by_a_secondary_metric_and_latency(scored):

@@ -124,11 +124,11 @@ def test_closing_the_round_ranks_by_the_private_part_as_before(board):
     private = leaderboard_page(leaderboard=leaderboard_get_for_viewer(user=viewer, slug=SLUG),
                                user=viewer, split="private")
     # Each candidate's best public submission (the Ladder only holds the public score back),
-    # at full precision.
+    # ranked at full precision; shown to the board's decimals, as on the public tab.
     by_name = {row.entry.display_name: row.value for row in private.rows}
     assert by_name == {"ada": lucky.private_primary, "bob": bobs.private_primary}
     assert lucky.private_primary != first.private_primary
-    assert private.decimals == 6
+    assert private.decimals == private.leaderboard.public_decimals == 4
 
 
 @pytest.mark.parametrize("slug", ["food-delivery-time", "rental-search-ranking"])

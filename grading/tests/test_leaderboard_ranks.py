@@ -1,7 +1,9 @@
 """Ranks and orders of the leaderboard page against a reference: random entries with many
-ties and some missing secondary values, every sort in both directions, on every page of the
-public and the private ranking. The page counts better entries instead of running a window
-over all of them, so its ranks must equal ``Rank()`` over the split's sort column."""
+ties, some missing secondary values and baselines among them, every sort in both
+directions, on every page of the public and the private ranking. The page counts better
+entries instead of running a window over all of them, so its ranks must equal ``Rank()``
+over the split's sort column of the candidates' entries: baselines are reference lines,
+shown in their place without a rank, and never push a candidate down."""
 
 import math
 import random
@@ -30,19 +32,23 @@ pytestmark = pytest.mark.django_db
 SLUG = "ad-click-prediction"  # log loss primary; ROC AUC higher, calibration ratio →1
 
 
-def _entries(case_study: CaseStudy, count: int) -> None:
+def _entries(case_study: CaseStudy, count: int, baselines: int = 0) -> None:
     """``count`` entries whose scores repeat (ties within and across pages), whose
-    ``last_submitted_at`` repeat too (ties broken by id), some without ROC AUC."""
+    ``last_submitted_at`` repeat too (ties broken by id), some without ROC AUC; the last
+    ``baselines`` of them are baselines, with the same kinds of scores."""
     rng = random.Random(7)
     leaderboard = leaderboard_for(case_study)
     users = get_user_model().objects.bulk_create(
-        get_user_model()(username=f"c{i}", password="!") for i in range(count))
+        get_user_model()(username=f"c{i}", password="!") for i in range(count - baselines))
+    owners = [*users, *[None] * baselines]
     submissions = Submission.objects.bulk_create(
         SubmissionFactory.build(case_study=case_study, candidate=user, scored=True)
-        for user in users)
+        if user is not None else
+        SubmissionFactory.build(case_study=case_study, baseline=True, scored=True)
+        for user in owners)
     now = timezone.now()
     entries = []
-    for user, submission in zip(users, submissions, strict=True):
+    for user, submission in zip(owners, submissions, strict=True):
         public, private = rng.choice([0.10, 0.11, 0.12, 0.13]), rng.choice([0.10, 0.2, 0.3])
         split_metrics = {
             split: {"log_loss": value,
@@ -86,14 +92,15 @@ def test_every_page_orders_and_ranks_as_the_window_reference(catalogue, sort, wo
                                                                split):
     case_study = CaseStudy.objects.get(slug=SLUG)
     DatasetFactory(case_study=case_study)
-    _entries(case_study, 173)  # four pages, the last one short
+    _entries(case_study, 173, baselines=9)  # four pages, the last one short
     leaderboard = leaderboard_for(case_study)
     if split == "private":
         leaderboard_close(leaderboard=leaderboard)
     board = leaderboard_get_for_viewer(user=get_user_model()(), slug=SLUG)
-    reference_rank = dict(leaderboard.entries.annotate(
+    candidates = leaderboard.entries.filter(is_baseline=False)
+    reference_rank = dict(candidates.annotate(
         rank=Window(Rank(), order_by=F(f"{split}_sort").desc())).values_list("pk", "rank"))
-    public_rank = dict(leaderboard.entries.annotate(
+    public_rank = dict(candidates.annotate(
         rank=Window(Rank(), order_by=F("public_sort").desc())).values_list("pk", "rank"))
 
     seen, number = [], 1
@@ -103,6 +110,9 @@ def test_every_page_orders_and_ranks_as_the_window_reference(catalogue, sort, wo
                                           page_number=number)
         assert page.split == split and page.total_entries == 173
         for row in page.rows:
+            if row.entry.is_baseline:
+                assert row.rank is None and row.rank_change is None
+                continue
             assert row.rank == reference_rank[row.entry.pk]
             if split == "private":
                 assert row.rank_change == public_rank[row.entry.pk] - row.rank

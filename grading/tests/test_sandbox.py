@@ -8,6 +8,7 @@ process can still score an honest model afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import signal
@@ -19,12 +20,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from grading.datasets import build_dataset
 from grading.engine.artifacts import ArtifactFormat, ArtifactLimits, sniff_format
 from grading.engine.contract import InputContract, contract_validate_predictions
 from grading.engine.errors import ArtifactRejected, FailureReason, RejectionCode, ScoringError
 from grading.engine.onnx_checks import check_onnx
 from grading.engine.sandbox import SandboxLimits, SandboxResult, failures, run_in_sandbox, runner
-from grading.tests import hostile
+from grading.engine.sandbox.limits import MiB
+from grading.tests import dataframe_models, hostile
+from grading.tests.dataset_secrets import TEST_SECRET
 from grading.tests.sandbox_probe import probe_child
 
 N_ROWS = 200
@@ -296,9 +300,50 @@ def test_symlink_is_refused(tmp_path: Path) -> None:
 
 
 def test_memory_hog_hits_resource_limit(tmp_path: Path, features: Path, still_alive) -> None:
+    """40 GB asked for at once: stopped by the address-space backstop, said as such."""
     path = hostile.memory_hog_onnx(tmp_path / "model.onnx")
-    expect_failure(path, features, FailureReason.RESOURCE_LIMIT, "memory")
+    error = expect_failure(path, features, FailureReason.RESOURCE_LIMIT, "memory")
+    assert "1536 MiB memory limit" in error.message
+    assert f"{FAST.address_space_limit // MiB} MiB cap on reserved memory" in error.message
     still_alive()
+
+
+def test_model_holding_more_resident_memory_than_the_limit_is_stopped(
+        tmp_path: Path, features: Path, still_alive) -> None:
+    """~580 MB really written (a filled [12000, 12000] float32 tensor) under a 256 MiB limit,
+    far below the address-space backstop: the parent's measurement stops it."""
+    path = hostile.memory_hog_onnx(tmp_path / "model.onnx", side=12_000)
+    limits = dataclasses.replace(FAST, memory_bytes=256 * MiB, address_space_bytes=8192 * MiB)
+    error = expect_failure(path, features, FailureReason.RESOURCE_LIMIT, "memory", limits)
+    assert error.message.startswith("Your model needed more than the 256 MiB memory limit: "
+                                    "its resident memory reached "), error.message
+    reached = float(error.message.split("reached ")[1].split(" MiB")[0])
+    assert reached > 256
+    still_alive()
+
+
+@pytest.fixture(scope="module")
+def ad_click_tiny():
+    return build_dataset("ad-click-prediction", secret=TEST_SECRET, size="tiny")
+
+
+def test_dataframe_fitted_skops_pipeline_scores_within_the_memory_limit(
+        tmp_path: Path, ad_click_tiny) -> None:
+    """The issue's model: a ColumnTransformer pipeline fitted on the ad-click DataFrame. Its
+    child reserves ~1.6 GB of address space for ~215 MB resident, so an address-space limit
+    of 1536 MiB refused it; the resident-memory limit scores it, and says what it used."""
+    built = ad_click_tiny
+    model = dataframe_models.dataframe_pipeline_skops(built, tmp_path / "pipeline.skops")
+    contract = InputContract(columns=built.spec.contract_columns,
+                             task_type=built.spec.task_type)
+    limits = SandboxLimits(latency_repeats=5, request_rows=built.spec.request_rows)
+    assert limits.memory_bytes == 1536 * MiB  # the servers' default
+    result = run_in_sandbox(tmp_path / "pipeline.skops", ArtifactFormat.SKOPS,
+                            built.heldout_features, contract, limits)
+    expected = model.predict_proba(built.heldout_features)[:, 1]
+    np.testing.assert_allclose(result.predictions, expected, atol=1e-9)
+    assert result.peak_memory_bytes is not None
+    assert 50 * MiB < result.peak_memory_bytes < limits.memory_bytes
 
 
 def test_infinite_loop_hits_cpu_limit(tmp_path: Path, features: Path, still_alive) -> None:
@@ -362,16 +407,22 @@ def test_prediction_validation_rules() -> None:
 
 
 def test_child_signals_map_to_reasons() -> None:
-    limits = SandboxLimits(cpu_seconds=5)
+    limits = SandboxLimits(cpu_seconds=5, memory_bytes=512 * MiB)
     cases = [
-        (signal.SIGXCPU, 5.0, FailureReason.TIMEOUT),
-        (signal.SIGKILL, 6.0, FailureReason.TIMEOUT),  # kernel hard CPU limit
-        (signal.SIGKILL, 0.5, FailureReason.RESOURCE_LIMIT),  # OOM killer
-        (signal.SIGXFSZ, 0.1, FailureReason.RESOURCE_LIMIT),
-        (signal.SIGSEGV, 0.1, FailureReason.RESOURCE_LIMIT),
+        (signal.SIGXCPU, 5.0, None, FailureReason.TIMEOUT),
+        (signal.SIGKILL, 6.0, None, FailureReason.TIMEOUT),  # kernel hard CPU limit
+        # The OOM killer: the model's problem when it held more than its limit (or nobody
+        # could measure it), the server's when it was within it (the quota slot comes back).
+        (signal.SIGKILL, 0.5, None, FailureReason.RESOURCE_LIMIT),
+        (signal.SIGKILL, 0.5, 600 * MiB, FailureReason.RESOURCE_LIMIT),
+        (signal.SIGKILL, 0.5, 300 * MiB, FailureReason.INTERNAL_ERROR),
+        (signal.SIGXFSZ, 0.1, None, FailureReason.RESOURCE_LIMIT),
+        (signal.SIGSEGV, 0.1, None, FailureReason.RESOURCE_LIMIT),
     ]
-    for sig, cpu, reason in cases:
-        assert failures._error_from_signal(sig, cpu, "", limits).reason == reason
+    for sig, cpu, peak, reason in cases:
+        assert failures._error_from_signal(sig, cpu, "", limits, peak).reason == reason
+    host = failures._error_from_signal(signal.SIGKILL, 0.5, "", limits, 300 * MiB)
+    assert host.code == "host_memory" and "300 MiB, within its 512 MiB limit" in host.message
     abort = failures._error_from_signal(signal.SIGABRT, 0.1, "std::bad_alloc", limits)
     assert abort.reason == FailureReason.RESOURCE_LIMIT
 
@@ -531,7 +582,8 @@ attempt("own group", lambda: os.getpgid(0) in (1, os.getpid()) and os.getsid(0) 
     assert env["HOME"] == env["TMPDIR"] == env["PWD"] == "/job"  # no host path reaches it
     assert seen["files"][1] == ["features", "job.json", "model.onnx"]  # no labels
     limits = seen["limits"][1]
-    assert limits["RLIMIT_AS"] == [1024**3, 1024**3]
+    # Address space is only the backstop, four times the resident-memory limit.
+    assert limits["RLIMIT_AS"] == [4 * 1024**3, 4 * 1024**3]
     assert limits["RLIMIT_CPU"][0] == 7
     assert limits["RLIMIT_NOFILE"] == [32, 32]
     assert limits["RLIMIT_CORE"] == [0, 0]

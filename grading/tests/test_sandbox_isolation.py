@@ -316,11 +316,13 @@ def test_submission_score_refuses_charges_no_quota_and_logs(tiny_dataset, settin
 
     from grading.models import QuotaUsage, Submission
     from grading.services.submissions import submission_create, submission_score
+    from grading.tests.conftest import train_example_model
     from interviews.tests.factories import candidate
 
-    dataset, _ = tiny_dataset("food-delivery-time")
+    dataset, built = tiny_dataset("food-delivery-time")
     user = candidate()
-    data = hostile.good_onnx(tmp_path / "model.onnx").read_bytes()
+    # A model of this contract: the upload's static checks pass it.
+    data = train_example_model(built, tmp_path / "work").read_bytes()
     submission = submission_create(candidate=user, case_study=dataset.case_study,
                                    upload=SimpleUploadedFile("model.onnx", data))
     assert QuotaUsage.objects.get(candidate=user).used == 1

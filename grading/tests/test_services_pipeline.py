@@ -117,16 +117,25 @@ def test_after_the_attempt_cap_it_fails_as_ours_and_gives_the_quota_back(food, s
 
 
 def test_a_file_the_candidate_got_wrong_keeps_its_quota_slot(food, tmp_path):
-    from grading.tests.hostile import wrong_input_names_onnx
+    """Wrong in what only the held-out data shows (infinite predictions). What the upload's
+    static checks see is refused before a slot is taken (test_views_submissions.py)."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
 
-    dataset, _ = food
+    dataset, data = food
+    model = onnx.load_from_string(data)
+    score = model.graph.output[0].name
+    for node in model.graph.node:
+        node.output[:] = ["raw" if name == score else name for name in node.output]
+    model.graph.initializer.append(numpy_helper.from_array(np.zeros(1, np.float32), "zero"))
+    model.graph.node.append(helper.make_node("Div", ["raw", "zero"], [score]))
     user = candidate()
-    bad = wrong_input_names_onnx(tmp_path / "bad.onnx").read_bytes()
     submission = submission_create(candidate=user, case_study=dataset.case_study,
-                                            upload=upload(bad))
+                                            upload=upload(model.SerializeToString()))
     assert submission_score(submission_id=submission.pk) == "failed"
     submission.refresh_from_db()
-    assert submission.failure_reason == "invalid_artifact"
+    assert submission.failure_reason == "invalid_output"
     assert QuotaUsage.objects.get(candidate=user).used == 1
 
 

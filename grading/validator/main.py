@@ -66,9 +66,15 @@ def main(argv: list[str] | None = None) -> int:
                                    isolation=Isolation.OPTIONAL)
             result = run_in_sandbox(args.model, fmt, frame, contract, limits)
             predictions = result.predictions
-            print(f"latency for one request of {meta['request_rows']} rows: "
+            rows = meta["request_rows"]
+            print(f"latency for one request of {rows} row{'' if rows == 1 else 's'}: "
                   f"p50 {result.latency_p50_ms:.1f} ms, p99 {result.latency_p99_ms:.1f} ms "
                   f"(budget {meta['latency_budget_ms']} ms)")
+            if result.peak_memory_bytes is not None:
+                from grading.engine.artifacts import mib_text
+
+                print(f"peak memory: {mib_text(result.peak_memory_bytes)} resident, of the "
+                      f"{mib_text(limits.memory_bytes)} limit")
         elif fmt is ArtifactFormat.ONNX:
             import onnxruntime as ort
 

@@ -52,6 +52,33 @@ def session_active_for(*, user: AbstractBaseUser | AnonymousUser, case_study: Ca
     )
 
 
+@dataclass(frozen=True)
+class RunningSession:
+    """A session the candidate can go back to, with its time left by the database's clock
+    (the clock the deadline is kept by), not the web server's."""
+
+    session: InterviewSession
+    remaining_ms: int
+
+    @property
+    def minutes_left(self) -> int:
+        """Whole minutes left, to the nearest; 0 under a minute."""
+        return 0 if self.remaining_ms < 60_000 else round(self.remaining_ms / 60_000)
+
+
+def sessions_running_for(*, user: AbstractBaseUser | AnonymousUser) -> list[RunningSession]:
+    """The user's running sessions (active and before the deadline), the one ending first
+    first; empty for anonymous users. One query."""
+    if not user.is_authenticated:
+        return []
+    sessions = (InterviewSession.objects.filter(candidate=user,
+                                                status=InterviewSession.Status.ACTIVE,
+                                                deadline__gt=Now())
+                .select_related("case_study").annotate(db_now=Now()).order_by("deadline"))
+    return [RunningSession(session=session, remaining_ms=session.remaining_ms(now=session.db_now))
+            for session in sessions]
+
+
 def session_list_for_candidate(*, user: AbstractBaseUser) -> QuerySet[InterviewSession]:
     """The candidate's sessions, newest first, with how many steps they answered."""
     return (

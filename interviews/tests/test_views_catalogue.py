@@ -1,10 +1,15 @@
 import re
+from datetime import timedelta
 
 import pytest
+from django.db.models import F
+from django.db.models.functions import Now
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from interviews.models import CaseStudy, InterviewSession
+from interviews.services.sessions import session_start
 from interviews.tests.factories import admin_user, candidate, interviewer
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +32,42 @@ def test_home_shows_case_studies_in_catalogue_order(client, catalogue):
                  ["video-recommendation", "ad-click-prediction", "rental-search-ranking",
                   "food-delivery-time"]]
     assert positions == sorted(positions)
+
+
+def test_home_offers_to_resume_a_running_interview_with_the_minutes_left_by_the_db_clock(
+        client, catalogue, monkeypatch):
+    user = candidate()
+    feed = CaseStudy.objects.get(slug="feed-ranking")
+    assert feed.duration_seconds == 45 * 60
+    running, _ = session_start(candidate=user, case_study=feed)
+    # Eight minutes in, by the database's clock.
+    InterviewSession.objects.filter(pk=running.pk).update(
+        started_at=F("started_at") - timedelta(minutes=8),
+        deadline=F("deadline") - timedelta(minutes=8))
+    ending, _ = session_start(candidate=user, case_study=CaseStudy.objects.get(
+        slug="ad-click-prediction"))
+    InterviewSession.objects.filter(pk=ending.pk).update(
+        started_at=F("started_at") - timedelta(seconds=ending.duration_seconds - 30),
+        deadline=Now() + timedelta(seconds=30))
+    overdue, _ = session_start(candidate=user, case_study=CaseStudy.objects.get(
+        slug="food-delivery-time"))
+    InterviewSession.objects.filter(pk=overdue.pk).update(
+        started_at=F("started_at") - timedelta(hours=2), deadline=Now() - timedelta(hours=1))
+    session_start(candidate=candidate(), case_study=CaseStudy.objects.get(
+        slug="rental-search-ranking"))
+    assert "running-sessions" not in client.get(reverse("home")).content.decode()
+
+    client.force_login(user)
+    # The web server's clock is an hour fast: the minutes still come from the database's.
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(hours=1))
+    html = client.get(reverse("home")).content.decode()
+    links = re.findall(r'<a [^>]*href="([^"]+)"[^>]*data-testid="resume-\d+">([^<]+)</a>', html)
+    assert links == [(ending.get_absolute_url(), "Resume Ad Click Prediction — less than a "
+                                                 "minute left"),
+                     (running.get_absolute_url(), "Resume Feed Ranking — 37 min left")]
+    client.force_login(interviewer())
+    assert "running-sessions" not in client.get(reverse("home")).content.decode()
 
 
 def test_case_study_page_shows_prompt_questions_steps_and_budgets(client, catalogue):
@@ -69,11 +110,36 @@ def test_case_study_page_lists_the_questions_but_never_their_answers(client, cat
     assert escape(second.answer[:40]) not in html
 
 
-def test_case_study_page_runs_a_constant_number_of_queries(client, catalogue,
-                                                          django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
-        assert client.get(reverse("interviews:case_study",
-                                  args=["video-recommendation"])).status_code == 200
+def test_case_study_page_runs_a_constant_number_of_queries(client, catalogue):
+    """The same number of queries with three times the questions, concepts and a second
+    candidate's session: nothing is fetched per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from interviews.models import ClarifyingQuestion, Concept
+    from interviews.tests.factories import start_session
+
+    url = reverse("interviews:case_study", args=["video-recommendation"])
+    client.force_login(candidate())
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    count()  # the first request also loads the user's permissions, once
+    few = count()
+    case = CaseStudy.objects.get(slug="video-recommendation")
+    questions, concepts = case.questions.count(), case.concepts.count()
+    for i in range(2 * questions):
+        ClarifyingQuestion.objects.create(case_study=case, order=100 + i,
+                                          question=f"Extra question {i}?", answer="Yes.")
+    for i in range(2 * concepts):
+        Concept.objects.create(case_study=case, step_number=1 + i % 6, name=f"extra {i}",
+                               synonyms=[f"synonym {i}"])
+    start_session(candidate_user=candidate(), case_study=case)
+    assert case.questions.count() == 3 * questions and case.concepts.count() == 3 * concepts
+    assert count() == few
 
 
 def test_unknown_or_unpublished_case_study_is_404(client, catalogue):

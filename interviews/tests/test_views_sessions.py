@@ -238,6 +238,27 @@ def test_stale_save_is_a_409_showing_both_texts(client):
     assert Answer.objects.get(session=session, step_number=1).text == "Saved by the other tab"
 
 
+def test_stale_save_highlights_only_the_lines_that_differ_first(client):
+    session = start_session()
+    lines = [f"line {n} of the answer" for n in range(1, 21)]
+    answer_save(session=session, step_number=2, base_version=0,
+                text="\n".join([*lines[:15], "line 16, the other tab's", *lines[16:]]))
+    response = logged_in(client, session).post(
+        save_url(session, 2), {"text": "\n".join([*lines[:15], "line 16, this tab's",
+                                                   *lines[16:]]), "base_version": 0}, **HTMX)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "1 line differs, from line 16." in html
+    changed = re.findall(r'<li class="diff-line is-changed">.*?</li>', html, re.S)
+    assert len(changed) == 2
+    assert "this tab&#x27;s" in changed[0] and "the other tab&#x27;s" in changed[1]
+    # Two lines of context on each side, the rest folded; the full texts stay for the choices.
+    assert html.count('<li class="diff-gap">13 unchanged lines</li>') == 2
+    assert html.count('<li class="diff-line">') == 8
+    assert ">line 1 of the answer\n" in html  # in the full texts, not in the diff
+    assert 'data-side="mine"' in html and 'data-side="theirs"' in html
+
+
 def test_save_after_the_deadline_is_a_423_with_the_ended_banner(client, settings):
     settings.INTERVIEW_SAVE_GRACE_SECONDS = 3
     session = shift_back(start_session(duration_seconds=60), 64)
@@ -310,6 +331,17 @@ def test_focus_returns_the_step_times_fragment_and_the_clock(client):
     assert "session:clock" in client_events(response)
     session.refresh_from_db()
     assert session.active_step == 4
+
+
+def test_focus_tells_the_page_each_answers_version(client):
+    session = start_session()
+    answer_save(session=session, step_number=2, text="first", base_version=0)
+    answer_save(session=session, step_number=2, text="second", base_version=1)
+    answer_save(session=session, step_number=5, text="", diagram="flowchart LR", base_version=0)
+    response = logged_in(client, session).post(
+        reverse("interviews:session_focus", args=[session.pk]), {"step": 2}, **HTMX)
+    assert client_events(response)["session:versions"] == {
+        "1": 0, "2": 2, "3": 0, "4": 0, "5": 1, "6": 0}
 
 
 def test_focus_after_the_session_ended_stops_the_polling(client):

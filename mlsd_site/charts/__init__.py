@@ -16,8 +16,12 @@ Conventions
 * Output is deterministic (no generated ids, no randomness) and compact (coordinates rounded
   to one decimal). Charts are responsive: ``viewBox`` + ``width="100%"``; most also carry a
   ``max-width`` style attribute of their natural width, so they shrink on small screens but
-  never blow up their 11-13px text (the only inline style: the site's CSP allows style
-  attributes, not ``<style>`` elements).
+  never blow up their 12-13px text (the only inline style: the site's CSP allows style
+  attributes, not ``<style>`` elements). Text shrinks with the chart: the charts on
+  numeric axes are 320 units wide by default (``cartesian.CHART_WIDTH``), about the width
+  of a card on a phone and of a third of a laptop's page, so their text is drawn at 11 px
+  or more there; a page with a wider card passes ``width`` and shows a narrow copy on
+  phones.
 * Accessible: ``role="img"``, ``aria-label`` and ``<title>`` carry the chart title, ``<desc>``
   summarises the data (series, point counts, ranges). :func:`budget_bars` and
   :func:`timeline` sit under a page heading and do not draw their title.

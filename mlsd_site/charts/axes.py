@@ -7,7 +7,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlsd_site.charts.scales import DEFAULT_FORMAT, axis_range, compact_count, coord, tick_labels
+from mlsd_site.charts.scales import (
+    DEFAULT_FORMAT,
+    axis_range,
+    compact_count,
+    coord,
+    finite,
+    tick_labels,
+)
 from mlsd_site.charts.svg import (
     GRID,
     INK_2,
@@ -87,10 +94,13 @@ def cartesian_layout(
     y_label: str,
     y_min_step: float = 0.0,
     top_extra: float = 0.0,
+    x_gutters: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[Frame, list[str]]:
     """Lay out a cartesian chart: the plot frame and the SVG of everything but the data
     (legend, gridlines, x axis, tick labels, axis labels). ``y_fmt`` None labels the y
-    axis with counts (12k, 1.2M)."""
+    axis with counts (12k, 1.2M). ``x_gutters`` reserves that many pixels left and right of
+    the frame, under the gridlines but off the x axis, for marks beyond its range (a
+    histogram's overflow bins); no x tick label reaches into them."""
     legend_h = legend_height(legend_items, width - 2 * PAD) if len(legend_items) > 1 else 0.0
     top = 30 + (legend_h + 6 if legend_h else 0) + 6 + top_extra
     x_label = clean_text(x_label)
@@ -135,27 +145,39 @@ def cartesian_layout(
                 return lo, hi, ticks, labels
             target -= 1
 
-    right = 16.0
-    plot_w = width - left - right
+    gutter_left, gutter_right = (max(finite(g) or 0.0, 0.0) for g in x_gutters)
+    right = 16.0 + gutter_right
+    plot_w = width - left - gutter_left - right
     x0, x1, x_ticks, x_labels = x_ticks_for(plot_w)
-    if x_labels and x_axis.labels is None and not x_axis.rotate:
+    if x_labels and x_axis.labels is None and not x_axis.rotate and not gutter_right:
         # the last tick label is centred on the right edge: keep it inside the chart
         right = max(16.0, text_width(x_labels[-1], TICK_SIZE) / 2 + 8)
         plot_w = max(width - left - right, 40.0)
         x0, x1, x_ticks, x_labels = x_ticks_for(plot_w)
-    frame = Frame(left, top, plot_w, plot_h, x0, x1, y0, y1)
+    frame = Frame(left + gutter_left, top, plot_w, plot_h, x0, x1, y0, y1)
+    grid_left, grid_right = frame.left - gutter_left, frame.right + gutter_right
 
     grid: list[str] = []
     text_y: list[str] = []
     for tick, label in zip(y_ticks, y_labels, strict=True):
         y = frame.py(tick)
-        grid.append(f"M{coord(frame.left)} {coord(y)}H{coord(frame.right)}")
+        grid.append(f"M{coord(grid_left)} {coord(y)}H{coord(grid_right)}")
         text_y.append(
-            f'<text x="{coord(frame.left - 6)}" y="{coord(y + 3.5)}">{escape(label)}</text>'
+            f'<text x="{coord(grid_left - 6)}" y="{coord(y + 3.5)}">{escape(label)}</text>'
         )
 
     # x labels: thin out category labels that would collide
     positions = [(t, lab) for t, lab in zip(x_ticks, x_labels, strict=True) if x0 <= t <= x1]
+    if gutter_left or gutter_right:
+        # numbers of the axis stay over the axis: the gutters hold their own labels
+        low = frame.left - 2 if gutter_left else -math.inf
+        high = frame.right + 2 if gutter_right else math.inf
+        positions = [
+            (t, lab)
+            for t, lab in positions
+            if low <= frame.px(t) - text_width(lab, TICK_SIZE) / 2
+            and frame.px(t) + text_width(lab, TICK_SIZE) / 2 <= high
+        ]
     if x_axis.labels is not None and positions:
         slot = frame.width / max(len(positions), 1)
         if x_axis.rotate:

@@ -180,6 +180,8 @@ _STACK_BELOW = 560  # narrower charts (for phones) put each row's label and time
 _BAR_HEIGHT = 16
 _TOP = 8
 _ROW_TEXT = TITLE_SIZE  # row labels and values read like body text, not like ticks
+# Said in words beside the times of a row over its budget: colour is not the only cue.
+_OVER_NOTE = "over budget"
 
 
 def _fitted(label: str, max_px: float) -> str:
@@ -199,7 +201,9 @@ def budget_bars(
     track, a dark tick at the budget, and "spent / budget" as m:ss (h:mm:ss past an hour)
     on the right; e.g. the time spent on each interview step. Every row shares one scale
     (the largest time spent or budget). A row over its budget (by whole seconds, as the
-    labels read) has an ``AMBER`` bar, bold ``AMBER_INK`` text and the ``chart-over`` class.
+    labels read) has an ``AMBER`` bar, bold ``AMBER_INK`` text and the ``chart-over`` class,
+    and says "over budget" in words left of its times (``chart-over-notes``), so colour is not
+    the only cue.
 
     ``title`` names the chart for assistive technology (``<title>``, ``aria-label``) and is
     not drawn: the page's heading and legend go with it. A ``width`` under 560 (for a
@@ -229,13 +233,21 @@ def budget_bars(
         f"{clock(spent)} / {clock(budget)}" if budget is not None else clock(spent)
         for _, spent, budget in kept
     ]
-    value_w = max(text_width(v, _ROW_TEXT) for v in values) + 16
+    over_rows = [budget is not None and spent > budget for _, spent, budget in kept]
+    # The times of an over-budget row are bold (wider); its note goes to their left.
+    value_px = [
+        text_width(v, _ROW_TEXT) * (1.1 if over else 1.0)
+        for v, over in zip(values, over_rows, strict=True)
+    ]
+    note_px = text_width(_OVER_NOTE, _ROW_TEXT) * 1.1 + 8
+    value_w = max(value_px) + 16
     stacked = width < _STACK_BELOW
     if stacked:
         row_h, label_room = _STACKED_ROW_HEIGHT, width - value_w
         plot_x, plot_w = 1.0, width - 2.0  # the bar's full width; keep the end ticks inside
     else:
-        value_w = max(value_w, 120.0)
+        noted = [px + note_px if over else px for px, over in zip(value_px, over_rows, strict=True)]
+        value_w = max(value_w, max(noted) + 16, 120.0)
         label_w = min(max(text_width(label, _ROW_TEXT) for label, _, _ in kept) + 16, width * 0.34)
         row_h, label_room = _ROW_HEIGHT, label_w - 12
         plot_x, plot_w = label_w, max(width - label_w - value_w, 40.0)
@@ -247,6 +259,7 @@ def budget_bars(
     bars: list[str] = []
     ticks: list[str] = []
     texts: list[str] = []
+    notes: list[str] = []
     summaries: list[str] = []
     for i, ((label, spent, budget), value) in enumerate(zip(kept, values, strict=True)):
         y = _TOP + i * row_h
@@ -259,7 +272,10 @@ def budget_bars(
             f" of {clock(budget)}{', over budget' if over else ''}" if budget is not None else ""
         )
         summaries.append(summary)
-        labels.append(f'<text x="0" y="{coord(text_y)}">{_fitted(label, label_room)}</text>')
+        room = label_room
+        if over and stacked:  # the note shares the line with the label
+            room = min(label_room, width - value_px[i] - note_px - 8)
+        labels.append(f'<text x="0" y="{coord(text_y)}">{_fitted(label, room)}</text>')
         tracks.append(
             f'<rect x="{coord(plot_x)}" y="{coord(bar_y)}" width="{coord(plot_w)}" '
             f'height="{_BAR_HEIGHT}" rx="4"/>'
@@ -274,6 +290,9 @@ def budget_bars(
             ticks.append(f"M{coord(x)} {coord(bar_y - 5)}V{coord(bar_y + _BAR_HEIGHT + 5)}")
         over_attrs = f' class="chart-over" fill="{AMBER_INK}" font-weight="700"' if over else ""
         texts.append(f'<text x="{width}" y="{coord(text_y)}"{over_attrs}>{escape(value)}</text>')
+        if over:
+            note_x = coord(width - value_px[i] - 8)
+            notes.append(f'<text x="{note_x}" y="{coord(text_y)}">{_OVER_NOTE}</text>')
 
     body = [
         f'<g class="chart-labels" font-size="{_ROW_TEXT}" fill="{INK_2}">{"".join(labels)}</g>',
@@ -288,6 +307,11 @@ def budget_bars(
         f'<g class="chart-values" font-size="{_ROW_TEXT}" fill="{INK_2}" text-anchor="end">'
         f"{''.join(texts)}</g>"
     )
+    if notes:
+        body.append(
+            f'<g class="chart-over-notes" font-size="{_ROW_TEXT}" fill="{AMBER_INK}" '
+            f'font-weight="700" text-anchor="end">{"".join(notes)}</g>'
+        )
     spent_total = sum(spent for _, spent, _ in kept)
     budget_total = sum(budget or 0 for _, _, budget in kept)
     over_count = sum(1 for _, spent, budget in kept if budget is not None and spent > budget)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlsd_site.charts.axes import XAxis, cartesian_layout, diagonal_line
+from mlsd_site.charts.axes import Frame, XAxis, cartesian_layout, diagonal_line
 from mlsd_site.charts.scales import (
     DEFAULT_FORMAT,
     axis_range,
@@ -19,8 +19,10 @@ from mlsd_site.charts.scales import (
 )
 from mlsd_site.charts.series import Series
 from mlsd_site.charts.svg import (
+    INK_2,
     MUTED,
     PALETTE,
+    TICK_SIZE,
     LegendItem,
     chart_size,
     clip_polyline,
@@ -29,10 +31,17 @@ from mlsd_site.charts.svg import (
     path_d,
     safe_color,
 )
-from mlsd_site.charts.text import clean_text, escape
+from mlsd_site.charts.text import clean_text, escape, text_width
 
 MAX_LINE_POINTS = 400
 MAX_SCATTER_POINTS = 1500
+# The natural size of a chart on numeric axes. Its text shrinks with the card it is drawn
+# in, and a card's chart is about 300 px wide on both screens we check: a third of the
+# submission page at 1366 px, and a phone at 390 px. At 320 units 12-unit text is drawn at
+# 11.2 px or more there; a wider card shows the chart at its natural size (``max-width``),
+# never larger. A page with room for more passes a ``width`` (the leaderboard's history).
+CHART_WIDTH = 320
+CHART_HEIGHT = 240
 
 
 # --------------------------------------------------------------------------- sampling
@@ -95,8 +104,8 @@ def line_chart(
     x_range: tuple[float, float] | None = None,
     y_range: tuple[float, float] | None = None,
     diagonal: bool = False,
-    width: int = 480,
-    height: int = 320,
+    width: int = CHART_WIDTH,
+    height: int = CHART_HEIGHT,
     y_format: str = DEFAULT_FORMAT,
     x_format: str = DEFAULT_FORMAT,
     x_ticks_labels: Sequence[str] | None = None,
@@ -108,7 +117,8 @@ def line_chart(
     Ranges default to the data, widened to whole tick steps; an invalid range (not finite,
     lo >= hi) is ignored. Data outside an explicit range is clipped at the plot edge.
     """
-    width, height = chart_size(width, 480, 200), chart_size(height, 320, 160)
+    width = chart_size(width, CHART_WIDTH, 200)
+    height = chart_size(height, CHART_HEIGHT, 160)
     title = clean_text(title)
     drawn: list[tuple[int, Series, list[tuple[float, float]]]] = []
     for index, item in enumerate(series or ()):
@@ -228,15 +238,23 @@ def histogram(
     title: str,
     x_label: str,
     y_label: str = "rows",
-    width: int = 480,
-    height: int = 320,
+    width: int = CHART_WIDTH,
+    height: int = CHART_HEIGHT,
     highlight_zero: bool = True,
+    below: float = 0,
+    above: float = 0,
 ) -> str:
     """Bars between consecutive ``edges`` (``len(edges) == len(counts) + 1``), e.g. residuals,
     with a dashed marker at x = 0 when 0 lies inside the range and ``highlight_zero``.
     Bins with a non-finite edge or count, or with right edge <= left edge, are dropped;
-    negative counts count as 0."""
-    width, height = chart_size(width, 480, 200), chart_size(height, 320, 160)
+    negative counts count as 0.
+
+    ``below`` and ``above`` count what lies beyond the edges (a range clipped to
+    percentiles): each that is more than 0 is drawn as a grey overflow bin off the end of
+    the x axis, labelled "< first edge" or "> last edge" (class ``chart-overflow``), on
+    the same count scale."""
+    width = chart_size(width, CHART_WIDTH, 200)
+    height = chart_size(height, CHART_HEIGHT, 160)
     title = clean_text(title)
     edges = list(edges or ())
     counts = list(counts or ())
@@ -256,7 +274,15 @@ def histogram(
         return no_data(width, height, title, "histogram")
 
     lo, hi = min(b[0] for b in bins), max(b[1] for b in bins)
-    top_count = max(b[2] for b in bins)
+    tails = [
+        (max(finite(below) or 0.0, 0.0), f"< {format_number(DEFAULT_FORMAT, lo)}"),
+        (max(finite(above) or 0.0, 0.0), f"> {format_number(DEFAULT_FORMAT, hi)}"),
+    ]
+    left_gutter, right_gutter = (
+        text_width(label, TICK_SIZE) + 14 if count else 0.0 for count, label in tails
+    )
+    gutters = (left_gutter, right_gutter)
+    top_count = max(max(b[2] for b in bins), *(count for count, _ in tails))
     total = sum(b[2] for b in bins)
     frame, body = cartesian_layout(
         width=width,
@@ -271,6 +297,7 @@ def histogram(
         y_label=y_label,
         y_min_step=1.0,
         top_extra=10.0 if highlight_zero and lo < 0 < hi else 0.0,
+        x_gutters=gutters,
     )
     unit = clean_text(y_label) or "rows"
     rects: list[str] = []
@@ -289,10 +316,11 @@ def histogram(
     body.append(
         f'<g class="chart-bars" fill="{PALETTE[0]}" fill-opacity="0.85">{"".join(rects)}</g>'
     )
+    tail_text = _overflow_bins(frame, body, tails, gutters, unit)
     # redraw the baseline over the bars
     body.append(
-        f'<path d="M{coord(frame.left)} {coord(frame.bottom)}H{coord(frame.right)}" '
-        f'stroke="{MUTED}"/>'
+        f'<path d="M{coord(frame.left - gutters[0])} {coord(frame.bottom)}'
+        f'H{coord(frame.right + gutters[1])}" stroke="{MUTED}"/>'
     )
     zero_text = ""
     if highlight_zero and lo < 0 < hi:
@@ -317,9 +345,46 @@ def histogram(
         f"{format_number(DEFAULT_FORMAT, hi)}, {total:,.0f} {unit} in all; the tallest bin, "
         f"{format_number(DEFAULT_FORMAT, peak[0])} to "
         f"{format_number(DEFAULT_FORMAT, peak[1])}, holds "
-        f"{peak[2]:,.0f} {unit}.{zero_text}"
+        f"{peak[2]:,.0f} {unit}.{zero_text}{tail_text}"
     )
     return document(width, height, title, desc, "histogram", body)
+
+
+def _overflow_bins(
+    frame: Frame,
+    body: list[str],
+    tails: Sequence[tuple[float, str]],
+    gutters: Sequence[float],
+    unit: str,
+) -> str:
+    """Draw the overflow bins in the gutters beside ``frame``; return their description."""
+    said: list[str] = []
+    for side, ((count, label), gutter) in enumerate(zip(tails, gutters, strict=True)):
+        if not count:
+            continue
+        # the bin fills its gutter but for a gap that sets it apart from the axis
+        x_l = frame.left - gutter + 3 if side == 0 else frame.right + 8
+        bar_w = gutter - 11
+        y = frame.py(count)
+        where = "below" if side == 0 else "above"
+        edge = label[2:]
+        tip = f"{count:,.0f} {unit} {where} {edge}, beyond the range drawn"
+        body.append(
+            f'<g class="chart-overflow" data-side="{where}">'
+            f'<rect x="{coord(x_l)}" y="{coord(y)}" width="{coord(bar_w)}" '
+            f'height="{coord(frame.bottom - y)}" fill="{MUTED}" fill-opacity="0.7">'
+            f"<title>{escape(tip)}</title></rect>"
+            f'<text x="{coord(x_l + bar_w / 2)}" y="{coord(frame.bottom + 16)}" '
+            f'text-anchor="middle" fill="{INK_2}">{escape(label)}</text></g>'
+        )
+        said.append(f"{count:,.0f} {unit} lie {where} {edge}")
+    if not said:
+        return ""
+    return (
+        " Beyond the range drawn, "
+        + " and ".join(said)
+        + ": the grey bins at the ends count them."
+    )
 
 
 # --------------------------------------------------------------------------- scatter
@@ -332,13 +397,14 @@ def scatter(
     x_label: str,
     y_label: str,
     diagonal: bool = True,
-    width: int = 480,
-    height: int = 320,
+    width: int = CHART_WIDTH,
+    height: int = CHART_HEIGHT,
 ) -> str:
     """Markers for (x, y) pairs, e.g. predicted vs actual. With ``diagonal`` both axes share
     one range and a dashed y = x line marks perfect predictions. At most
     ``MAX_SCATTER_POINTS`` points are drawn (an even stride through the data)."""
-    width, height = chart_size(width, 480, 200), chart_size(height, 320, 160)
+    width = chart_size(width, CHART_WIDTH, 200)
+    height = chart_size(height, CHART_HEIGHT, 160)
     title = clean_text(title)
     cleaned = clean_points(points)
     if not cleaned:

@@ -21,9 +21,11 @@ GRID = "#e5e7eb"
 TRACK = "#f1f3f7"  # the empty part of a bar, faint gridlines
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
+# Text sizes in viewBox units: drawn smaller when a chart is drawn narrower than its natural
+# width (see ``cartesian.CHART_WIDTH``), so the smallest is 12, not 11.
 TITLE_SIZE = 13
 LABEL_SIZE = 12
-TICK_SIZE = 11
+TICK_SIZE = 12
 PAD = 10
 LEGEND_ROW = 18
 

@@ -46,9 +46,11 @@ def test_roc_chart_has_the_chance_line_corner_to_corner():
 
 
 def test_roc_ticks_and_labels():
-    root = parse(make_line())
+    root = parse(make_line(width=480))
     x_ticks = texts(by_class(root, "chart-ticks-x")[0])
     assert x_ticks == ["0", "0.2", "0.4", "0.6", "0.8", "1"]
+    # At the natural width (a card's, on a phone too) fewer ticks, as large as ever.
+    assert texts(by_class(parse(make_line()), "chart-ticks-x")[0]) == ["0", "0.5", "1"]
     assert "False positive rate" in texts(root)
     assert "True positive rate" in texts(root)
 
@@ -146,6 +148,7 @@ def test_time_slices_use_the_given_tick_labels():
         y_label="NDCG@10",
         x_ticks_labels=weeks,
         y_format="{:.2f}",
+        width=480,
     )
     root = parse(svg)
     assert texts(by_class(root, "chart-ticks-x")[0]) == weeks

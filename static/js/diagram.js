@@ -13,14 +13,24 @@
  *     a label) renamed so that it is never a style element and the sanitiser drops it;
  *   - the kept stylesheet goes back into the drawing in a nonce'd element made in the page.
  *
+ * Mermaid is 5.5 MB of script: parsing it on every load made the interview, scorecard and
+ * review pages slow to open. So it is loaded on demand, by a <script> element with the
+ * page's nonce added the first time a diagram with text is drawn (or when the candidate
+ * focuses the diagram editor, so that the first keystrokes render sooner); a page without a
+ * diagram never requests it. The script tag of this file names it:
+ * <script src="diagram.js" data-mermaid-src="{% static 'vendor/mermaid/mermaid.min.js' %}">.
+ *
  * window.MlsdDiagram.render(target, source) renders into `target` and resolves to
  * {ok: true} or {ok: false, error: "the parser's message"}. Elements with [data-diagram]
- * (the review page) are rendered from their text on load.
+ * (the review, scorecard and replay pages) are rendered from their text on load and when
+ * htmx swaps them in.
  */
 (function () {
   "use strict";
 
   const nonce = document.body.dataset.cspNonce || "";
+  const mermaidSrc = (document.currentScript && document.currentScript.dataset.mermaidSrc) || "";
+  let loading = null;
   let initialised = false;
   let queue = Promise.resolve();
   let counter = 0;
@@ -72,6 +82,29 @@
     return () => restores.reverse().forEach((restore) => restore());
   }
 
+  // Resolves to whether Mermaid is there: loaded once, by the first caller.
+  function loadMermaid() {
+    if (window.mermaid) return Promise.resolve(true);
+    if (!loading) {
+      loading = new Promise((resolve) => {
+        if (!mermaidSrc) {
+          resolve(false);
+          return;
+        }
+        const script = document.createElement("script");
+        script.src = mermaidSrc;
+        script.setAttribute("nonce", nonce);
+        script.addEventListener("load", () => resolve(Boolean(window.mermaid)));
+        script.addEventListener("error", () => {
+          loading = null; // the next diagram tries again
+          resolve(false);
+        });
+        document.head.append(script);
+      });
+    }
+    return loading;
+  }
+
   function init() {
     if (initialised || !window.mermaid) return Boolean(window.mermaid);
     window.mermaid.initialize({
@@ -106,6 +139,9 @@
     }
     svg.removeAttribute("height");
     svg.setAttribute("role", "img");
+    // An image needs a name: the labels of its boxes, in the order they are drawn.
+    const labels = [...svg.querySelectorAll(".nodeLabel")].map((el) => el.textContent.trim()).filter(Boolean);
+    svg.setAttribute("aria-label", labels.length ? `Diagram: ${labels.join(", ")}` : "Diagram");
     target.replaceChildren(svg);
     target.dataset.state = "ok";
   }
@@ -137,7 +173,7 @@
       target.dataset.state = "empty";
       return { ok: true, empty: true };
     }
-    if (!init()) {
+    if (!(await loadMermaid()) || !init()) {
       const pre = document.createElement("pre");
       pre.className = "diagram-fallback";
       pre.textContent = text;
@@ -174,7 +210,22 @@
 
   window.MlsdDiagram = { render };
 
-  document.querySelectorAll("[data-diagram]").forEach((element) => {
-    render(element, element.textContent);
+  // Each [data-diagram] once: on load, and in what htmx swaps in (the replay's frames).
+  const drawn = new WeakSet();
+  function renderWithin(root) {
+    if (!root || !root.querySelectorAll) return;
+    const found = [...root.querySelectorAll("[data-diagram]")];
+    if (root.matches && root.matches("[data-diagram]")) found.unshift(root);
+    found.forEach((element) => {
+      if (drawn.has(element)) return;
+      drawn.add(element);
+      render(element, element.textContent);
+    });
+  }
+
+  renderWithin(document);
+  document.addEventListener("htmx:load", (event) => renderWithin(event.detail.elt));
+  document.addEventListener("focusin", (event) => {
+    if (event.target.matches && event.target.matches("textarea.diagram-source")) loadMermaid();
   });
 })();

@@ -11,11 +11,13 @@
  *   server has not moved on meanwhile.
  * - Each save's response carries the live suggestion; the override reason shows when the
  *   recommendation departs from it.
- * - Evidence: select text in an answer and press "Quote as evidence".
+ * - Evidence: select text in an answer and press "Quote as evidence"; a selection that runs
+ *   past the answer (a triple-click on its last paragraph) is trimmed to the answer.
  * - Submit: a confirmation dialog; it waits for a save in flight, then posts the form.
  *
  * Replay page (#replay): the slider moves the cursor on the timeline and htmx fetches the
- * answers as they stood at that time; "Play" steps through the saves.
+ * answers as they stood at that time; "Play" steps through the saves, each at its own
+ * millisecond, to the end. diagram.js draws the diagram of each frame.
  *
  * Any page: forms with class js-confirm ask before they post ("Give back").
  */
@@ -129,16 +131,31 @@ function scorecardPage(root, form, htmx) {
     return element ? element.closest("[data-quote-source]") : null;
   }
 
+  // The selection trimmed to the one answer it starts (or else ends) in. A triple-click on
+  // an answer's last paragraph selects up to the start of the next block, the concept hint
+  // below the answer, and a drag easily runs past the answer's end: what lies inside the
+  // answer is the quote.
+  function selectedInAnswer(selection) {
+    if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
+    const range = selection.getRangeAt(0);
+    const source = sourceOf(range.startContainer) || sourceOf(range.endContainer);
+    if (!source) return null;
+    const trimmed = range.cloneRange();
+    if (!source.contains(range.startContainer)) trimmed.setStart(source, 0);
+    if (!source.contains(range.endContainer)) trimmed.setEnd(source, source.childNodes.length);
+    return { source, range: trimmed };
+  }
+
   function onSelection() {
-    const selection = window.getSelection();
-    const text = selection && !selection.isCollapsed ? selection.toString().replace(/\s+/g, " ").trim() : "";
-    const source = text ? sourceOf(selection.anchorNode) : null;
-    if (!text || text.length < 3 || !source || sourceOf(selection.focusNode) !== source) {
+    const selected = selectedInAnswer(window.getSelection());
+    const text = selected ? selected.range.toString().replace(/\s+/g, " ").trim() : "";
+    if (!selected || text.length < 3) {
       quoteButton.hidden = true;
       pending = null;
       return;
     }
-    const rect = selection.getRangeAt(0).getBoundingClientRect();
+    const source = selected.source;
+    const rect = selected.range.getBoundingClientRect();
     pending = { step: source.dataset.step, quote: text.slice(0, 600) };
     quoteButton.textContent = `❝ Quote as evidence for step ${source.dataset.step}`;
     quoteButton.style.top = `${window.scrollY + rect.top - 44}px`;
@@ -252,14 +269,24 @@ function replayPage(replay, htmx) {
   const plotX = Number(replay.dataset.plotX);
   const plotW = Number(replay.dataset.plotWidth);
   const saves = (replay.dataset.saves || "").split(",").filter(Boolean).map(Number).sort((a, b) => a - b);
+  // The cursor's time, to the millisecond. The slider moves in whole seconds and rounds what
+  // it is given, so "Play" keeps its own time: a save at 58.4 s rounded to 58 s was never
+  // shown, and the next step looked for it again from 58 s, forever.
+  let at = Number(slider.value);
   let timer = null;
 
   function show() {
-    const at = Number(slider.value);
     const x = plotX + (plotW * Math.min(at, endMs)) / Math.max(endMs, 1);
     cursor.setAttribute("x1", x);
     cursor.setAttribute("x2", x);
     label.textContent = clock(at);
+    slider.setAttribute("aria-valuetext", clock(at));
+  }
+
+  function moveTo(ms) {
+    at = Math.min(Math.max(ms, 0), endMs);
+    slider.value = String(at);
+    show();
   }
 
   function stop() {
@@ -269,17 +296,22 @@ function replayPage(replay, htmx) {
     play.setAttribute("aria-pressed", "false");
   }
 
-  slider.addEventListener("input", show);
+  slider.addEventListener("input", () => {
+    at = Number(slider.value);
+    show();
+  });
+  // The frame asked for is the cursor's, not the slider's rounded value.
+  slider.addEventListener("htmx:configRequest", (event) => {
+    event.detail.parameters.at = String(at);
+  });
   play.addEventListener("click", () => {
     if (timer) { stop(); return; }
-    if (Number(slider.value) >= endMs) slider.value = "0";
+    if (at >= endMs) moveTo(0);
     play.textContent = "❚❚ Pause";
     play.setAttribute("aria-pressed", "true");
     timer = setInterval(() => {
-      const now = Number(slider.value);
-      const next = saves.find((ms) => ms > now);
-      slider.value = String(next === undefined ? endMs : next);
-      show();
+      const next = saves.find((ms) => ms > at);
+      moveTo(next === undefined ? endMs : next);
       htmx.trigger(slider, "replay");
       if (next === undefined) stop();
     }, 700);

@@ -149,6 +149,8 @@ function sessionPage(root, htmx) {
     } else if (list.some((s) => s.save.inflight || s.save.isDirty())) {
       state = "saving";
       text = "Saving…";
+    } else if (list.some((s) => s.stale)) {
+      text = `All changes saved · step ${list.find((s) => s.stale).n} was edited in another tab`;
     } else {
       const times = [...root.querySelectorAll(".save-state time[datetime]")]
         .map((t) => t.getAttribute("datetime")).sort();
@@ -162,6 +164,7 @@ function sessionPage(root, htmx) {
   /* ---------------------------------------------------------------- saves */
 
   function onSaved(step) {
+    clearStale(step);
     localizeSaveTimes(step.form);
     step.card.classList.toggle("is-answered", hasAnswer(step.save.confirmed));
     markNavAnswered(step);
@@ -179,6 +182,46 @@ function sessionPage(root, htmx) {
   document.body.addEventListener("htmx:configRequest", (event) => {
     if (event.detail.elt === pulseForm) event.detail.parameters.step = reportedStep();
   });
+
+  /* ---------------------------------------------------------------- other tabs */
+
+  // The heartbeat's answer carries each answer's version (the session:versions event): a
+  // step another tab saved since this tab last did says so before the candidate types.
+  function noticeOtherTabs(versions) {
+    if (closed || !versions) return;
+    steps.forEach((step) => {
+      // A save of this tab's in flight may be the version the server counted: its own
+      // answer tells. A stopped form already shows why.
+      if (step.save.inflight || step.save.stopped || !(String(step.n) in versions)) return;
+      if (Number(versions[step.n]) > step.save.version()) showStale(step);
+      else clearStale(step);
+    });
+    updateSummary();
+  }
+
+  function showStale(step) {
+    step.stale = true;
+    if (step.conflictBox.querySelector(".conflict-box, .stale-note")) return;
+    const note = document.createElement("div");
+    note.className = "stale-note";
+    note.setAttribute("role", "status");
+    note.setAttribute("data-testid", `stale-${step.n}`);
+    const title = document.createElement("strong");
+    title.textContent = "Edited in another tab.";
+    const compare = document.createElement("button");
+    compare.type = "button";
+    compare.className = "btn btn-ghost btn-sm";
+    compare.dataset.resolve = "compare";
+    compare.textContent = "Compare the versions";
+    note.append(title, ` Step ${step.n} was saved from another tab or window after this page last saved it. `, compare);
+    step.conflictBox.replaceChildren(note);
+  }
+
+  function clearStale(step) {
+    step.stale = false;
+    const note = step.conflictBox.querySelector(".stale-note");
+    if (note) note.remove();
+  }
 
   /* ---------------------------------------------------------------- conflicts */
 
@@ -222,6 +265,13 @@ function sessionPage(root, htmx) {
   root.addEventListener("click", (event) => {
     const button = event.target.closest("[data-resolve]");
     if (!button) return;
+    if (button.dataset.resolve === "compare") {
+      // Saved against this tab's version: the server answers with both versions (409), or
+      // takes it when the texts are the same.
+      const stale = steps.get(Number(button.closest("form.answer-form").dataset.step));
+      if (stale && !closed) stale.save.fire();
+      return;
+    }
     const box = button.closest(".conflict-box");
     const step = steps.get(Number(button.closest("form.answer-form").dataset.step));
     if (!box || !step) return;
@@ -289,16 +339,32 @@ function sessionPage(root, htmx) {
       renderDiagram(step);
     }
     step.form.addEventListener("focusin", () => setActive(step.n));
-    step.form.querySelectorAll(".editor-tab").forEach((tab) => {
-      tab.addEventListener("click", () => {
-        const preview = tab.dataset.view === "preview";
-        step.form.querySelectorAll(".editor-tab").forEach((other) => other.setAttribute("aria-selected", String(other === tab)));
-        step.text.hidden = preview;
-        step.preview.hidden = !preview;
-        if (preview) {
-          step.save.request(true);
-          refreshPreview(step);
-        }
+    const tabs = [...step.form.querySelectorAll(".editor-tab")];
+    const showTab = (tab) => {
+      const preview = tab.dataset.view === "preview";
+      tabs.forEach((other) => {
+        other.setAttribute("aria-selected", String(other === tab));
+        other.tabIndex = other === tab ? 0 : -1;
+      });
+      step.text.hidden = preview;
+      step.preview.hidden = !preview;
+      if (preview) {
+        step.save.request(true);
+        refreshPreview(step);
+      }
+    };
+    tabs.forEach((tab) => {
+      tab.addEventListener("click", () => showTab(tab));
+      // The ARIA tabs pattern: the tab list is one Tab stop (the selected tab); the arrow
+      // keys, Home and End move between the tabs and show the one they land on.
+      tab.addEventListener("keydown", (event) => {
+        const at = tabs.indexOf(tab);
+        const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+        if (to === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
+        event.preventDefault();
+        const next = tabs[(to + tabs.length) % tabs.length];
+        showTab(next);
+        next.focus();
       });
     });
   });
@@ -435,6 +501,7 @@ function sessionPage(root, htmx) {
 
   document.body.addEventListener("session:clock", (event) => setRemaining(Number(event.detail.remaining_ms)));
   document.body.addEventListener("session:closed", () => closeSession());
+  document.body.addEventListener("session:versions", (event) => noticeOtherTabs(event.detail));
   document.body.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target && event.detail.target.id === "step-times") readStepTimes();
     localizeSaveTimes(event.detail.target || document);

@@ -3,10 +3,13 @@
 (function () {
   "use strict";
 
+  // Sizes in MiB, the unit the server states its limit in (grading.engine.artifacts.mib_text).
+  const MIB = 1024 * 1024;
+
   function humanSize(bytes) {
     if (bytes < 1024) return bytes + " bytes";
-    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
-    return (bytes / 1e6).toFixed(1) + " MB";
+    if (bytes < MIB) return (bytes / 1024).toFixed(1) + " KiB";
+    return (bytes / MIB).toFixed(1) + " MiB";
   }
 
   function setup(form) {
@@ -15,13 +18,14 @@
     const input = form.querySelector("input[type=file]");
     const zone = form.querySelector("[data-dropzone]");
     const fileName = form.querySelector("[data-file-name]");
-    const error = form.querySelector("[data-testid=upload-error]");
     const progressWrap = form.querySelector("[data-progress]");
     const progress = progressWrap.querySelector("progress");
     const progressText = progressWrap.querySelector("[data-progress-text]");
     const maxBytes = Number(form.dataset.maxBytes);
 
+    // Looked up each time: a refused upload swaps in the server's message element.
     function showError(message) {
+      const error = form.querySelector("[data-testid=upload-error]");
       error.textContent = message;
       error.hidden = !message;
     }
@@ -33,8 +37,9 @@
       fileName.textContent = file.name + " · " + humanSize(file.size);
       fileName.hidden = false;
       if (file.size > maxBytes) {
-        showError("The file is " + (file.size / 1e6).toFixed(1) + " MB; the limit is " +
-                  (maxBytes / 1e6).toFixed(0) + " MB.");
+        // The server's wording (grading.services.submissions.upload_too_large_message).
+        showError("The file is " + (file.size / MIB).toFixed(1) + " MiB; the limit is " +
+                  form.dataset.maxSize + ".");
         return false;
       }
       if (file.size === 0) { showError("The file is empty."); return false; }
@@ -72,8 +77,12 @@
         const percent = Math.round((event.detail.loaded / event.detail.total) * 100);
         progress.value = percent;
         progressText.textContent = percent < 100 ? "Uploading… " + percent + " %"
-                                                 : "Checking the file…";
+          : "Checking the file against the contract (it uses no quota until it passes)…";
       }
+    });
+    form.addEventListener("htmx:afterRequest", function () {
+      // A refusal keeps the page (and the chosen file): the bar has nothing more to say.
+      progressWrap.hidden = true;
     });
     form.addEventListener("htmx:responseError", function (event) {
       progressWrap.hidden = true;

@@ -63,3 +63,52 @@ def screenshot(page, name: str, full_page: bool = True, docs: bool = True) -> Pa
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# axe-core, vendored by `make test-deps` (pinned and integrity-checked in the Makefile).
+AXE = ROOT / "tests" / "e2e" / "vendor" / "axe-core" / "axe.min.js"
+# What fails a page: axe's two highest impacts (contrast, missing names and labels, broken
+# ARIA). "moderate" and "minor" findings are best practice, reported by axe but not gated.
+AXE_FAILING_IMPACTS = ("serious", "critical")
+# Injected through the DevTools protocol, so the page's Content Security Policy (script
+# nonces, no eval) stays on while axe runs.
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map((n) => ({target: n.target.join(" "), html: n.html,
+                                summary: n.failureSummary})),
+  }));
+}"""
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    from conftest import skip_or_fail
+
+    if not AXE.exists():
+        skip_or_fail(f"axe-core is not vendored at {AXE}: run `make test-deps`")
+    return AXE.read_text()
+
+
+def axe_violations(page, axe_source: str) -> list[dict]:
+    """Run axe-core on ``page`` as it is now (its current viewport and state) and return the
+    serious and critical violations: ``{id, impact, help, helpUrl, nodes: [{target, html,
+    summary}]}``. Injects axe once per document."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(axe_source)
+    return [v for v in page.evaluate(RUN_AXE) if v["impact"] in AXE_FAILING_IMPACTS]
+
+
+def axe_report(where: str, violations: list[dict], max_nodes: int = 6) -> str:
+    """``violations`` (from :func:`axe_violations`) as text a person can act on: the rule,
+    why, where to read about it, and the first few failing elements."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{where}: [{violation['impact']}] {violation['id']}: {violation['help']}"
+                     f" ({len(violation['nodes'])} elements; {violation['helpUrl']})")
+        for node in violation["nodes"][:max_nodes]:
+            html = " ".join(node["html"].split())[:160]
+            summary = " ".join(node["summary"].split())[:240]
+            lines.append(f"    {node['target']}  {html}\n      {summary}")
+    return "\n".join(lines)

@@ -30,10 +30,14 @@ Layers, outermost first:
 * a child ``python -I`` with an empty environment (no DATABASE_URL, SECRET_KEY...), no
   inherited file descriptors, the job folder as cwd holding only the model and the feature
   columns (never labels), its own session/process group;
-* in the forked child before exec (inherited by bubblewrap and the child): rlimits on memory,
-  CPU, file size, open files and core dumps, then ``no_new_privs`` and -- when we are root --
-  an empty capability bounding set, so the child cannot raise its own rlimits back, and
-  SIGKILL when the worker dies; the plain child also gets a network namespace when root;
+* in the forked child before exec (inherited by bubblewrap and the child): rlimits on
+  address space (a backstop at several times the memory limit), CPU, file size, open files
+  and core dumps, then ``no_new_privs`` and -- when we are root -- an empty capability
+  bounding set, so the child cannot raise its own rlimits back, and SIGKILL when the worker
+  dies; the plain child also gets a network namespace when root;
+* resident memory, the limit a model is held to: the parent reads the child's process tree
+  in /proc every 20 ms and kills it over ``memory_bytes`` (``memory``: why not RLIMIT_AS or
+  a cgroup), saying what it measured;
 * in the child, the static checks of the untrusted file (ONNX graph walk, skops allow-list)
   before anything is loaded, under all of the above;
 * a wall-clock timeout after which the whole process group is SIGKILLed (bubblewrap's death
@@ -41,12 +45,19 @@ Layers, outermost first:
 * everything the child writes back (status JSON, predictions .npy) is treated as
   untrusted data: size-capped, no symlinks, ``allow_pickle=False``, validated.
 
-Every run logs one ``sandbox run:`` line saying which isolation was in force.
+Every run logs one ``sandbox run:`` line saying which isolation was in force and the peak
+resident memory measured.
+
+Before an upload is accepted, ``check_in_sandbox`` runs the static checks alone in the same
+kind of child (``checks``: bubblewrap where the host gives it, else the plain child), so a
+file that fails them is refused before it uses a quota slot.
 
 Modules: ``limits`` (``SandboxLimits``, ``Isolation``), ``isolation`` (bubblewrap's command,
-what runs between fork and exec, and the probes for it), ``failures`` (a failed child as a
-typed ``ScoringError``), ``runner`` (``run_in_sandbox``: job folder, child start, wait, read
-back) and ``child`` (the code that runs in the child process).
+what runs between fork and exec, and the probes for it), ``memory`` (the child's resident
+memory, measured), ``failures`` (a failed child as a typed ``ScoringError``), ``features``
+(the held-out columns the child reads), ``runner`` (``run_in_sandbox``: job folder, child
+start, wait, read back), ``checks`` (``check_in_sandbox``: an upload's static checks) and
+``child`` (the code that runs in the child process).
 """
 
 from __future__ import annotations
@@ -55,6 +66,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from grading.engine.sandbox.checks import StaticCheck, check_in_sandbox
     from grading.engine.sandbox.isolation import (
         SandboxIsolation,
         network_isolation_available,
@@ -68,6 +80,8 @@ __all__ = [
     "SandboxIsolation",
     "SandboxLimits",
     "SandboxResult",
+    "StaticCheck",
+    "check_in_sandbox",
     "network_isolation_available",
     "run_in_sandbox",
     "sandbox_isolation",
@@ -81,6 +95,8 @@ _HOMES = {
     "SandboxIsolation": "isolation",
     "SandboxLimits": "limits",
     "SandboxResult": "runner",
+    "StaticCheck": "checks",
+    "check_in_sandbox": "checks",
     "network_isolation_available": "isolation",
     "run_in_sandbox": "runner",
     "sandbox_isolation": "isolation",

@@ -10,7 +10,9 @@ grading.engine.sandbox.child`` cannot find the package; the bootstrap inserts
 grading.engine.sandbox.child <repo_root> <job_dir>`` from the repository root.
 
 The job directory (also the cwd) holds ``job.json``, ``features/`` (a .npy file per
-column) and ``model.onnx`` / ``model.skops`` -- never labels. The child writes
+column) and ``model.onnx`` / ``model.skops`` -- never labels. A job whose ``mode`` is
+``check`` (the upload's checks, ``grading.engine.sandbox.checks``) has no features and runs
+only the static checks below. The child writes
 ``predictions.npy`` and ``status.json`` there. Imports: stdlib, numpy and
 ``grading.engine.contract`` (its package ``grading.engine.sandbox`` imports nothing until a
 public name is used); then, for an ONNX model, onnx (``grading.engine.onnx_checks``) and
@@ -299,6 +301,26 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def check_job(job: dict[str, Any]) -> dict[str, Any]:
+    """The static checks alone, for an upload before it is accepted: the ONNX graph walk
+    against the contract, or the skops allow-list. Loads and runs nothing. Raises
+    ``ArtifactRejected``."""
+    contract = InputContract.from_dict(job["contract"])
+    if job["format"] == "onnx":
+        from grading.engine.artifacts import ArtifactLimits
+        from grading.engine.onnx_checks import inspect_onnx_bytes
+
+        inspect_onnx_bytes(Path("model.onnx").read_bytes(), contract,
+                           ArtifactLimits(max_file_bytes=int(job["max_file_bytes"])))
+    elif job["format"] == "skops":
+        from grading.engine.skops_checks import skops_check_archive, skops_policy
+
+        skops_check_archive(Path("model.skops").read_bytes(), skops_policy())
+    else:
+        raise ChildFailure("internal", f"unknown format {job['format']!r}")
+    return {"status": "ok"}
+
+
 def exit_now(code: int) -> NoReturn:
     """Leave without the interpreter's teardown (freeing the model and the arrays, unloading
     modules one by one): every output file is closed by now, and the parent waits for the
@@ -317,7 +339,7 @@ def main(argv: list[str]) -> int:
     os.chdir(argv[0])
     try:
         job = json.loads(Path("job.json").read_text())
-        _write_status(run_job(job))
+        _write_status(check_job(job) if job.get("mode") == "check" else run_job(job))
         return 0
     except BaseException as exc:  # noqa: BLE001 - report everything, incl. MemoryError
         failure = _classify(exc, "internal")

@@ -126,6 +126,7 @@ def _make_preexec(limits: SandboxLimits, isolate_net: bool, drop_caps: bool,
     libc = _libc()  # resolve in the parent
     last_cap = _cap_last_cap()
     uid, gid = limits.run_as_uid, limits.run_as_gid
+    address_space = limits.address_space_limit
 
     def set_limit(which: int, soft: int, hard: int | None = None) -> None:
         resource.setrlimit(which, (soft, soft if hard is None else hard))
@@ -134,7 +135,8 @@ def _make_preexec(limits: SandboxLimits, isolate_net: bool, drop_caps: bool,
         # Network namespace first: creating it needs CAP_SYS_ADMIN, dropped below.
         if isolate_net:
             os.unshare(os.CLONE_NEWNET)
-        set_limit(resource.RLIMIT_AS, limits.memory_bytes)
+        # The backstop only: resident memory is measured by the parent (``memory``).
+        set_limit(resource.RLIMIT_AS, address_space)
         # Soft limit -> SIGXCPU; the hard limit a bit later -> SIGKILL if SIGXCPU is ignored.
         set_limit(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 2)
         set_limit(resource.RLIMIT_FSIZE, limits.max_file_bytes)
@@ -318,7 +320,8 @@ def _try_bwrap(bwrap: str, limits: SandboxLimits, switch_uid: int | None,
     and pre-exec steps) and import numpy. Returns "" on success, else what went wrong."""
     isolation = SandboxIsolation(bwrap=bwrap, switch_uid=switch_uid, drop_uid=drop_uid)
     probe_limits = SandboxLimits(
-        memory_bytes=limits.memory_bytes, cpu_seconds=limits.cpu_seconds,
+        memory_bytes=limits.memory_bytes, address_space_bytes=limits.address_space_bytes,
+        cpu_seconds=limits.cpu_seconds,
         max_file_bytes=limits.max_file_bytes, max_open_files=limits.max_open_files,
         run_as_uid=switch_uid,
         run_as_gid=limits.run_as_gid if limits.run_as_gid is not None else switch_uid,

@@ -8,6 +8,9 @@ from enum import StrEnum
 from grading.engine.artifacts import ArtifactLimits
 
 MiB = 1024 * 1024
+# The address-space backstop as a multiple of the resident-memory limit: a DataFrame-fitted
+# scikit-learn pipeline reserves about 1.6 GB of address space for ~215 MB resident.
+ADDRESS_SPACE_FACTOR = 4
 # The uid a root worker's child runs as: "nobody", which owns no file of the application.
 NOBODY = 65534
 
@@ -32,7 +35,14 @@ class Isolation(StrEnum):
 class SandboxLimits:
     """Resource limits, knobs and the isolation policy for one sandboxed run."""
 
-    memory_bytes: int = 1536 * MiB  # RLIMIT_AS (address space, so it covers threads' stacks)
+    # Resident memory of the child's whole process tree, measured by the parent (see
+    # ``memory``): over it, the tree is killed and the model fails as resource_limit/memory.
+    memory_bytes: int = 1536 * MiB
+    # RLIMIT_AS, a backstop far above ``memory_bytes`` that stops one runaway allocation at
+    # once; None: ``ADDRESS_SPACE_FACTOR`` times ``memory_bytes``. Address space is not
+    # memory (pandas, pyarrow and BLAS reserve much more than they touch), so it is never
+    # the limit a candidate is held to.
+    address_space_bytes: int | None = None
     cpu_seconds: int = 60  # RLIMIT_CPU soft limit -> SIGXCPU
     wall_clock_seconds: float = 120.0  # parent kills the process group after this
     max_file_bytes: int = 64 * MiB  # RLIMIT_FSIZE -> EFBIG / SIGXFSZ; also the size of /tmp
@@ -62,4 +72,13 @@ class SandboxLimits:
             raise ValueError("latency_repeats and request_rows must be at least 1")
         if self.wall_clock_seconds <= 0 or self.cpu_seconds < 1:
             raise ValueError("time limits must be positive")
+        if self.memory_bytes < 1 or self.address_space_limit < self.memory_bytes:
+            raise ValueError("the address-space backstop must be at least the memory limit")
         object.__setattr__(self, "isolation", Isolation(self.isolation))
+
+    @property
+    def address_space_limit(self) -> int:
+        """The child's RLIMIT_AS in bytes (the backstop, not the memory limit)."""
+        if self.address_space_bytes is not None:
+            return self.address_space_bytes
+        return ADDRESS_SPACE_FACTOR * self.memory_bytes

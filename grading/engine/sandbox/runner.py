@@ -30,6 +30,7 @@ from grading.engine.contract import InputContract, contract_validate_predictions
 from grading.engine.errors import ArtifactRejected, FailureReason, RejectionCode, ScoringError
 from grading.engine.sandbox.failures import (
     _MEMORY_HINTS,
+    _allocation_error,
     _error_from_signal,
     _error_from_status,
     _file_size_error,
@@ -38,6 +39,7 @@ from grading.engine.sandbox.failures import (
     _sandbox_unavailable_error,
     _timeout_error,
 )
+from grading.engine.sandbox.features import _write_features
 from grading.engine.sandbox.isolation import (
     JOB_DIR_INSIDE,
     REPO_ROOT,
@@ -49,7 +51,8 @@ from grading.engine.sandbox.isolation import (
     network_isolation_available,
     sandbox_isolation,
 )
-from grading.engine.sandbox.limits import Isolation, SandboxLimits
+from grading.engine.sandbox.limits import Isolation, MiB, SandboxLimits
+from grading.engine.sandbox.memory import MemoryWatch
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,12 +71,14 @@ _BOOTSTRAP = (
 
 @dataclass(frozen=True)
 class SandboxResult:
-    """Validated predictions (float64, one per row; P(y=1) for binary) and latency."""
+    """Validated predictions (float64, one per row; P(y=1) for binary), latency, and the
+    peak resident memory the parent measured (None where /proc could not show it)."""
 
     predictions: np.ndarray
     latency_p50_ms: float
     latency_p99_ms: float
     isolated_network: bool
+    peak_memory_bytes: int | None = None
 
 
 # --- talking to the child ------------------------------------------------------------------
@@ -110,79 +115,55 @@ def _tail(handle: Any, cap: int) -> str:
     return handle.read(cap).decode("utf-8", "replace")
 
 
-# --- features --------------------------------------------------------------------------------
-
-
-def _load_feature_frame(features: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
-
-    if isinstance(features, pd.DataFrame):
-        return features
-    path = Path(features)
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            return pd.DataFrame({k: archive[k] for k in archive.files})
-    raise ValueError(f"unsupported features file type: {suffix!r}")
-
-
-def _write_features(
-    features: str | os.PathLike[str] | pd.DataFrame, contract: InputContract, dest: Path
-) -> int:
-    """Write only the contract's columns (so never a label column) into the folder ``dest``,
-    one pickle-free .npy file per column: writing and reading them is several times faster
-    than a .npz archive."""
-    frame = _load_feature_frame(features)
-    missing = [n for n in contract.names if n not in frame.columns]
-    if missing:
-        raise ValueError(f"features are missing contract columns {missing}")
-    import pandas as pd
-
-    dest.mkdir()
-    arrays: dict[str, np.ndarray] = {}
-    for i, (name, dtype) in enumerate(contract.columns):
-        column = frame[name]
-        if dtype == "string":
-            # Dictionary-encoded: each distinct value once, and an int32 code per row. A
-            # fixed-width unicode column is 4 bytes per character per row to write and read,
-            # and the child would then make one Python string per row for onnxruntime.
-            codes, values = pd.factorize(column, use_na_sentinel=False)
-            arrays[f"c{i}"] = codes.astype(np.int32)
-            arrays[f"c{i}_values"] = np.asarray(values.astype(str), dtype=np.str_)
-        else:
-            arrays[f"c{i}"] = column.to_numpy(dtype=np.dtype(dtype))
-    for key, array in arrays.items():  # fixed-width dtypes only: loadable without pickle
-        np.save(dest / f"{key}.npy", array, allow_pickle=False)
-    return len(frame)
-
-
 # --- the run ---------------------------------------------------------------------------------
 
 
-def _wait(proc: subprocess.Popen[bytes], deadline: float) -> tuple[bool, int, float]:
-    """Wait for the child until ``deadline``; kill its process group on timeout.
+@dataclass(frozen=True)
+class _ChildExit:
+    """How the child ended: ``timed_out`` / ``over_memory`` when we killed it (wall clock,
+    resident memory), its wait status, and what it used (``peak_memory_bytes`` and
+    ``memory_measured`` from the ``MemoryWatch``; CPU the larger of /proc's and wait4's)."""
 
-    Returns ``(timed_out, wait_status, cpu_seconds_used)``. The group is SIGKILLed
-    while the child is still an unreaped zombie, so its pgid cannot have been reused.
-    """
+    timed_out: bool
+    over_memory: bool
+    wait_status: int
+    cpu_seconds: float
+    peak_memory_bytes: int
+    memory_measured: bool
+
+
+# How often the parent looks at the child: waits for its exit, reads its memory.
+_TICK_SECONDS = 0.02
+
+
+def _wait(proc: subprocess.Popen[bytes], deadline: float, memory_limit: int) -> _ChildExit:
+    """Wait for the child until ``deadline``, reading its process tree's resident memory at
+    every tick; kill its process group on timeout or once the memory is over
+    ``memory_limit`` bytes. The group is SIGKILLed while the child is still an unreaped
+    zombie, so its pgid cannot have been reused."""
     timed_out = False
+    watch = MemoryWatch(root=proc.pid, limit_bytes=memory_limit)
     try:
         while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            if watch.poll():
+                break
             if time.monotonic() >= deadline:
                 timed_out = True
                 break
-            time.sleep(0.02)
+            time.sleep(_TICK_SECONDS)
     finally:
         # Runs on every path (even if waitid fails): no sandbox process may outlive us.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # also kills stray grandchildren
     _, wait_status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(wait_status)
-    return timed_out, wait_status, usage.ru_utime + usage.ru_stime
+    # Under bubblewrap wait4 sees only bubblewrap (its monitor exits without reaping the
+    # child), so /proc's reading of the tree is the one that counts there.
+    return _ChildExit(
+        timed_out=timed_out, over_memory=watch.over_limit, wait_status=wait_status,
+        cpu_seconds=max(usage.ru_utime + usage.ru_stime, watch.cpu_seconds),
+        peak_memory_bytes=watch.peak_bytes, memory_measured=watch.measured,
+    )
 
 
 def run_in_sandbox(
@@ -348,14 +329,12 @@ def _exit_signal(wait_status: int, isolation: SandboxIsolation) -> int | None:
     return None
 
 
-def _run_child(
-    job_dir: Path,
-    n_rows: int,
-    contract: InputContract,
-    limits: SandboxLimits,
-    isolate_net: bool,
-    drop_caps: bool,
-) -> SandboxResult:
+def _start_and_wait(
+    job_dir: Path, limits: SandboxLimits, isolate_net: bool, drop_caps: bool
+) -> tuple[_ChildExit, str, SandboxIsolation]:
+    """Start the child on ``job_dir``, wait for it under ``limits`` (wall clock, resident
+    memory) and log one ``sandbox run:`` line. Returns how it ended, the tail of its output
+    and the isolation it had. Raises ``ScoringError`` (internal) if it cannot be started."""
     command, env, preexec, isolation = _child_start(job_dir, limits, isolate_net, drop_caps)
     started = time.monotonic()
     with tempfile.TemporaryFile() as output:  # child's stdout+stderr; read capped
@@ -371,45 +350,58 @@ def _run_child(
                 start_new_session=True,
                 umask=0o077,
                 # preexec_fn is required (rlimits, capabilities and no_new_privs have no Popen
-                # parameter); it only makes syscalls, and the Celery prefork worker that
-                # calls us is single-threaded, so the fork-with-threads hazard does not apply.
+                # parameter); it only makes syscalls, and the Celery prefork worker and the
+                # gunicorn sync worker (the upload's checks) that call us are
+                # single-threaded, so the fork-with-threads hazard does not apply.
                 preexec_fn=preexec,  # noqa: PLW1509
             )
         except (OSError, subprocess.SubprocessError) as exc:
             logger.exception("sandbox: could not start the child")
             raise _internal_error() from exc
-        timed_out, wait_status, cpu_used = _wait(proc, started + limits.wall_clock_seconds)
+        ended = _wait(proc, started + limits.wall_clock_seconds, limits.memory_bytes)
         stderr_text = _tail(output, limits.stderr_cap_bytes)
-    elapsed = time.monotonic() - started
-    network_isolated = isolation.bwrap is not None or isolate_net
     logger.info(
-        "sandbox run: rc=%s timed_out=%s wall=%.2fs cpu=%.2fs isolation=%s "
-        "network_isolated=%s caps_dropped=%s uid=%s",
+        "sandbox run: rc=%s timed_out=%s over_memory=%s wall=%.2fs cpu=%.2fs "
+        "peak_rss=%s isolation=%s network_isolated=%s caps_dropped=%s uid=%s",
         proc.returncode,
-        timed_out,
-        elapsed,
-        cpu_used,
+        ended.timed_out,
+        ended.over_memory,
+        time.monotonic() - started,
+        ended.cpu_seconds,
+        f"{ended.peak_memory_bytes / MiB:.0f}MiB" if ended.memory_measured else "unmeasured",
         isolation.describe() if not isolation.missing else "WEAK: " + isolation.describe(),
-        network_isolated,
+        isolation.bwrap is not None or isolate_net,
         drop_caps or isolation.bwrap is not None,
         isolation.host_uid if isolation.bwrap else limits.run_as_uid or os.geteuid(),
     )
+    return ended, stderr_text, isolation
 
-    if timed_out:
+
+def _child_status(
+    job_dir: Path, ended: _ChildExit, stderr_text: str, isolation: SandboxIsolation,
+    limits: SandboxLimits,
+) -> dict[str, Any]:
+    """The status of a child that ended well; else raises its failure as ``ScoringError``:
+    over the memory limit, out of time, killed by a signal, or the error it reported."""
+    peak = ended.peak_memory_bytes if ended.memory_measured else None
+    if ended.over_memory:
+        raise _memory_error(limits, peak)
+    if ended.timed_out:
         raise _timeout_error("wall_clock", limits)
-    sig = _exit_signal(wait_status, isolation)
+    sig = _exit_signal(ended.wait_status, isolation)
     if sig is not None:
         logger.warning(
             "sandbox child killed by signal %s; stderr tail: %s", sig, stderr_text[-2000:]
         )
-        raise _error_from_signal(sig, cpu_used, stderr_text, limits)
+        raise _error_from_signal(sig, ended.cpu_seconds, stderr_text, limits, peak)
 
     status = _read_status(job_dir)
-    if proc.returncode != 0 or status is None or status.get("status") != "ok":
+    exit_code = os.waitstatus_to_exitcode(ended.wait_status)
+    if exit_code != 0 or status is None or status.get("status") != "ok":
         if status is not None and status.get("status") == "error":
-            error = _error_from_status(status, limits)
+            error = _error_from_status(status, limits, peak)
         elif any(h in stderr_text.lower() for h in _MEMORY_HINTS):
-            error = _memory_error(limits)
+            error = _allocation_error(limits, peak)
         elif "file too large" in stderr_text.lower():
             error = _file_size_error(limits)
         else:
@@ -422,6 +414,21 @@ def _run_child(
             stderr_text[-2000:],
         )
         raise error
+    return status
+
+
+def _run_child(
+    job_dir: Path,
+    n_rows: int,
+    contract: InputContract,
+    limits: SandboxLimits,
+    isolate_net: bool,
+    drop_caps: bool,
+) -> SandboxResult:
+    ended, stderr_text, isolation = _start_and_wait(job_dir, limits, isolate_net, drop_caps)
+    status = _child_status(job_dir, ended, stderr_text, isolation, limits)
+    network_isolated = isolation.bwrap is not None or isolate_net
+    peak = ended.peak_memory_bytes if ended.memory_measured else None
 
     # A valid result is at most [n_rows, 2] float64; allow up to 8 columns so a wrong
     # shape gets a precise message, but never read an arbitrarily large file.
@@ -445,4 +452,5 @@ def _run_child(
         latency_p50_ms=float(p50),
         latency_p99_ms=float(p99),
         isolated_network=network_isolated,
+        peak_memory_bytes=peak,
     )
