@@ -13,6 +13,10 @@ import pytest
 REQUIRE_SERVICES = os.environ.get("MLSD_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("MLSD_CHROMIUM", "/usr/bin/chromium")
 
+# Fixtures defined in modules of their own: ``asgi_live_server`` (uvicorn serving the ASGI
+# app, WebSockets included, in this process).
+pytest_plugins = ["tests.asgi_server"]
+
 
 def skip_or_fail(reason: str) -> None:
     if REQUIRE_SERVICES:

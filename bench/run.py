@@ -12,7 +12,7 @@ import time
 from bench import common, report
 from bench.common import QUICK, log
 
-BENCHMARKS = ("scoring", "throughput", "autosave", "leaderboard")
+BENCHMARKS = ("scoring", "throughput", "autosave", "leaderboard", "live")
 
 
 def main() -> int:

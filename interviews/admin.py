@@ -1,3 +1,6 @@
+import json
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,8 +12,12 @@ from interviews.models import (
     ClarifyingQuestion,
     Concept,
     EvidenceQuote,
+    FollowUp,
     Grade,
+    GuideStep,
     InterviewSession,
+    LiveEvent,
+    LiveRoom,
     QuestionAsked,
     Rubric,
     RubricStep,
@@ -36,6 +43,19 @@ class ConceptInline(admin.TabularInline):
     extra = 0
 
 
+class GuideStepInline(admin.TabularInline):
+    """Links to the guide's steps; they are edited on their own page (long JSON fields)."""
+
+    model = GuideStep
+    fields = ["step_number"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(CaseStudy)
 class CaseStudyAdmin(admin.ModelAdmin):
     list_display = ["title", "task_type", "primary_metric", "latency_budget_ms",
@@ -44,7 +64,7 @@ class CaseStudyAdmin(admin.ModelAdmin):
     list_filter = ["task_type", "is_published"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [StepBudgetInline, ClarifyingQuestionInline, ConceptInline]
+    inlines = [StepBudgetInline, ClarifyingQuestionInline, ConceptInline, GuideStepInline]
 
 
 class RubricStepInline(admin.StackedInline):
@@ -83,6 +103,86 @@ class ConceptAdmin(admin.ModelAdmin):
     list_display = ["name", "case_study", "step_number"]
     list_filter = ["case_study", "step_number"]
     search_fields = ["name"]
+
+
+def _guide_items(value: object, keys: tuple[str, ...]) -> list:
+    """``value`` if it is a list of objects with exactly ``keys``, each a non-empty string."""
+    shape = "{" + ", ".join(f'"{key}": "..."' for key in keys) + "}"
+    if not isinstance(value, list) or not all(
+        isinstance(item, dict) and set(item) == set(keys)
+        and all(isinstance(item[key], str) and item[key].strip() for key in keys)
+        for item in value
+    ):
+        raise forms.ValidationError(f"Enter a JSON list of {shape} objects, every value "
+                                    "filled in.")
+    return value
+
+
+class IndentedJSONField(forms.JSONField):
+    """JSON shown one item per line, so a long list can be edited in a text area."""
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
+class GuideStepForm(forms.ModelForm):
+    """The JSON fields as roomy, indented text areas, checked for the shape the pages
+    read."""
+
+    probes = IndentedJSONField(widget=forms.Textarea(attrs={"rows": 20, "cols": 100}),
+                               help_text='[{"question": "...", "signal": "..."}]')
+    requirement_changes = IndentedJSONField(
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 100}),
+        help_text='[{"change": "...", "good_adjustment": "..."}]')
+    red_flags = IndentedJSONField(widget=forms.Textarea(attrs={"rows": 8, "cols": 100}),
+                                  help_text='["...", "..."]')
+
+    class Meta:
+        model = GuideStep
+        fields = ["case_study", "step_number", "answer_key", "probes", "requirement_changes",
+                  "red_flags"]
+        widgets = {"answer_key": forms.Textarea(attrs={"rows": 14, "cols": 100})}
+
+    def clean_probes(self) -> list:
+        return _guide_items(self.cleaned_data["probes"], ("question", "signal"))
+
+    def clean_requirement_changes(self) -> list:
+        return _guide_items(self.cleaned_data["requirement_changes"],
+                            ("change", "good_adjustment"))
+
+    def clean_red_flags(self) -> list:
+        flags = self.cleaned_data["red_flags"]
+        if not isinstance(flags, list) or not all(
+            isinstance(flag, str) and flag.strip() for flag in flags
+        ):
+            raise forms.ValidationError('Enter a JSON list of strings: ["...", "..."].')
+        return flags
+
+
+@admin.register(GuideStep)
+class GuideStepAdmin(admin.ModelAdmin):
+    """The interviewer guide. The answer key is shown to candidates after they submit; the
+    probes, requirement changes and red flags are for interviewers only."""
+
+    form = GuideStepForm
+    list_display = ["case_study", "step_number", "probe_count", "change_count", "flag_count"]
+    list_filter = ["case_study", "step_number"]
+    list_select_related = ["case_study"]
+    search_fields = ["case_study__title", "answer_key"]
+
+    @admin.display(description="probes")
+    def probe_count(self, obj: GuideStep) -> int:
+        return len(obj.probes)
+
+    @admin.display(description="requirement changes")
+    def change_count(self, obj: GuideStep) -> int:
+        return len(obj.requirement_changes)
+
+    @admin.display(description="red flags")
+    def flag_count(self, obj: GuideStep) -> int:
+        return len(obj.red_flags)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -174,6 +274,59 @@ class GradeAdmin(admin.ModelAdmin):
                        "verdict", "override_reason", "summary", "suggested_verdict",
                        "weighted_mean", "created_at", "updated_at", "submitted_at"]
     inlines = [StepScoreInline, EvidenceQuoteInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+# --- live interviews: read-only (the log is the record; changes go through the room's pages) ---
+
+
+class LiveEventInline(ReadOnlyInline):
+    model = LiveEvent
+    fields = ["seq", "kind", "audience", "actor", "step_number", "body", "data", "created_at",
+              "elapsed_ms"]
+    readonly_fields = fields
+    ordering = ["seq"]
+
+
+class FollowUpInline(ReadOnlyInline):
+    model = FollowUp
+    fields = ["step_number", "question", "answer", "version", "updated_at"]
+    readonly_fields = fields
+
+
+@admin.register(LiveRoom)
+class LiveRoomAdmin(admin.ModelAdmin):
+    """Live rooms and their event logs, read-only: who interviews is decided in the
+    scorecard queue (claim, assign) and the room's pages, which check the rules."""
+
+    list_display = ["id", "candidate", "case_study", "interviewer", "state", "created_at",
+                    "ended_at", "last_seq"]
+    list_filter = ["state", "case_study"]
+    search_fields = ["candidate__username", "interviewer__username", "case_study__title"]
+    list_select_related = ["candidate", "case_study", "interviewer"]
+    readonly_fields = ["candidate", "case_study", "interviewer", "session", "state",
+                       "created_at", "ended_at", "last_seq"]
+    inlines = [FollowUpInline, LiveEventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(LiveEvent)
+class LiveEventAdmin(admin.ModelAdmin):
+    list_display = ["room", "seq", "kind", "audience", "actor", "step_number", "created_at"]
+    list_filter = ["kind", "audience"]
+    list_select_related = ["room__candidate", "room__case_study", "actor"]
+    readonly_fields = ["room", "seq", "kind", "audience", "actor", "step_number", "body", "data",
+                       "created_at", "elapsed_ms"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

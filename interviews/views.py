@@ -115,6 +115,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
 @login_required_htmx
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     session = session_get_for_candidate(user=request.user, session_id=session_id)
+    if hasattr(session, "live_room"):  # a live interview's page has the live parts
+        return redirect(session.live_room.get_absolute_url())
     was_active = session.is_active
     session = session_submit_if_due(session=session)
     if session.is_submitted:

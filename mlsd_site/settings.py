@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "channels",
     "mlsd_site",
     "interviews",
     "grading",
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After the CSP middleware, so it runs before it on the response: ws(s)://<host>.
+    "mlsd_site.middleware.WebSocketConnectSrcMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that a locked-out login never reaches the view.
     "axes.middleware.AxesMiddleware",
@@ -125,6 +128,22 @@ CACHES = {
          "KEY_PREFIX": "mlsd"}
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mlsd"}
+    )
+}
+
+# Live interviews push events through a Channels layer: Redis whenever CHANNEL_LAYER_URL is
+# set (CI, compose, production: web processes on several machines then serve one room), else
+# one process's memory, right for `make run`, which serves everything from one process.
+CHANNEL_LAYER_URL = os.environ.get("CHANNEL_LAYER_URL", "")
+# Keys and groups under this prefix: two deployments (or test runs) sharing one Redis
+# database never wake each other's pages.
+CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "mlsd-live")
+CHANNEL_LAYERS = {
+    "default": (
+        {"BACKEND": "channels_redis.core.RedisChannelLayer",
+         "CONFIG": {"hosts": [CHANNEL_LAYER_URL], "prefix": CHANNEL_LAYER_PREFIX}}
+        if CHANNEL_LAYER_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )
 }
 

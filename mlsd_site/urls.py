@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("interviews.urls")),
     path("scorecards/", include("interviews.scorecards.urls")),
+    path("live/", include("interviews.live.urls")),
     *legacy_scorecard_urls,
     path("", include("grading.urls")),
 ]

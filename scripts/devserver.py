@@ -1,5 +1,10 @@
 """Run the web server and two Celery workers together; Ctrl-C stops them all.
 
+The web server is uvicorn serving the ASGI app (``mlsd_site.asgi``): the pages and the live
+rooms' WebSockets from one origin and one process, so the in-memory channel layer is enough
+(no Redis). WhiteNoise serves the static files from the source folders as runserver did
+(with DEBUG=1 it uses the finders and picks up changes).
+
 Used by ``make run``. One worker consumes the default queue (with beat: the interview deadline
 sweep and the stuck-submission sweep), the other the scoring queue. If any process exits, the
 others are stopped too, so a broken worker never hides behind a working web server.
@@ -66,7 +71,10 @@ def main() -> int:
     worker = [python, "-m", "celery", "-A", "mlsd_site", "worker", "--loglevel=INFO",
               "--without-gossip", "--without-mingle"]
     commands = {
-        "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"],
+        # Django has no lifespan events; a typed answer is at most 50,000 characters, so no
+        # WebSocket message needs more than 1 MiB.
+        "web": [python, "-m", "uvicorn", "mlsd_site.asgi:application", "--host", args.host,
+                "--port", str(args.port), "--lifespan", "off", "--ws-max-size", "1048576"],
         "worker-default": [*worker, "-Q", default_queue, "-n", "default@%h", "--concurrency=1",
                            "--beat", "--schedule", str(var_dir / "celerybeat-schedule")],
         "worker-scoring": [*worker, "-Q", scoring_queue, "-n", "scoring@%h",

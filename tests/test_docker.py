@@ -82,7 +82,7 @@ def service_blocks(text: str) -> dict[str, str]:
 
 def test_compose_services_that_serve_have_health_checks():
     blocks = service_blocks(COMPOSE.read_text())
-    for service in ("web", "worker-default", "worker-scoring", "postgres", "redis"):
+    for service in ("web", "live", "worker-default", "worker-scoring", "postgres", "redis"):
         assert "healthcheck:" in blocks[service], service
 
 
@@ -111,8 +111,10 @@ def test_compose_defaults_are_safe():
     assert len(uses) == 2 and set(uses) == {"${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"}
     published = {service: re.findall(r'^\s+- "([^"]+)"$', block.split("ports:", 1)[1], re.M)
                  for service, block in blocks.items() if "ports:" in block}
-    assert set(published) == {"web"}, published
-    assert published["web"] and all(p.startswith("127.0.0.1:") for p in published["web"])
+    assert set(published) == {"web", "live"}, published
+    for service in ("web", "live"):
+        assert published[service] and all(p.startswith("127.0.0.1:")
+                                           for p in published[service]), service
     assert "network_mode" not in text and "expose:" not in blocks["redis"]
 
 

@@ -99,6 +99,61 @@ TABLE: list[Row] = [
         "submit early"),
     row("interviews:session_review", "GET", f"{LOGIN} | 200 | 404 | 404 | 404",
         "review with the released feedback"),
+    # --- interviews: live interviews (interviews/live/urls.py) -------------------------------
+    row("live:open", "GET", ALL_405, "POST only"),
+    row("live:open", "POST", f"{LOGIN} | 302 | 302 | 403 | 403",
+        "open a live room for a case study (candidates only)"),
+    row("live:join", "GET", f"{LOGIN} | 403 | 403 | 200 | 200",
+        "an invite link: what it is for, and a Join button (interviewers only)"),
+    row("live:join", "POST", f"{LOGIN} | 403 | 403 | 302 | 302",
+        "join a waiting room with its invite (once; interviewers only)"),
+    row("live:room", "GET", f"{LOGIN} | 200 | 404 | 302 | 404",
+        "the candidate's live interview page (its interviewer goes to the console)"),
+    row("live:console", "GET", f"{LOGIN} | 404 | 404 | 200 | 404",
+        "the interviewer's console, with the guide and notes (the room's interviewer only)"),
+    row("live:invite", "GET", ALL_405, "POST only"),
+    row("live:invite", "POST", f"{LOGIN} | 200 | 404 | 404 | 404",
+        "make a single-use invite link for a waiting room (its candidate)"),
+    row("live:claim", "GET", ALL_405, "POST only"),
+    row("live:claim", "POST", f"{LOGIN} | 404 | 404 | 302 | 302",
+        "claim a waiting room from the queue (interviewers)"),
+    row("live:assign", "GET", ALL_405, "POST only"),
+    row("live:assign", "POST", f"{LOGIN} | 404 | 404 | 403 | 302",
+        "give a waiting room its interviewer (admins only)"),
+    row("live:presence", "GET", ALL_405, "POST only"),
+    row("live:presence", "POST", f"{LOGIN} | 204 | 404 | 204 | 404",
+        "joined / left the room (its two people)"),
+    row("live:start", "GET", ALL_405, "POST only"),
+    row("live:start", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "start the clock (the room's interviewer)"),
+    row("live:end", "GET", ALL_405, "POST only"),
+    row("live:end", "POST", f"{LOGIN} | 409 | 404 | 302 | 404",
+        "end the interview (its interviewer; the candidate only while waiting)"),
+    row("live:question", "GET", ALL_405, "POST only"),
+    row("live:question", "POST", f"{LOGIN} | 302 | 404 | 404 | 404",
+        "type a clarifying question (the candidate)"),
+    row("live:answer", "GET", ALL_405, "POST only"),
+    row("live:answer", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "answer the candidate's question (the interviewer)"),
+    row("live:follow_up", "GET", ALL_405, "POST only"),
+    row("live:follow_up", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "post a follow-up on a step (the interviewer)"),
+    row("live:follow_up_save", "GET", ALL_405, "POST only"),
+    row("live:follow_up_save", "POST", f"{LOGIN} | 200 | 404 | 404 | 404",
+        "autosave of a follow-up's answer (the candidate)"),
+    row("live:requirement_change", "GET", ALL_405, "POST only"),
+    row("live:requirement_change", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "announce a requirement change (the interviewer)"),
+    row("live:note", "GET", ALL_405, "POST only"),
+    row("live:note", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "a private note (the interviewer; never shown to the candidate)"),
+    row("live:time_check", "GET", ALL_405, "POST only"),
+    row("live:time_check", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "tell the candidate the time left (the interviewer)"),
+    row("live:events", "GET", f"{LOGIN} | 200 | 404 | 200 | 404",
+        "the room's event log after a seq, as JSON (notes for the interviewer only)"),
+    row("live:answers", "GET", f"{LOGIN} | 404 | 404 | 200 | 404",
+        "the candidate's saved answers and clock, as JSON (the console's catch-up)"),
     # --- interviews: scorecards (interviews/scorecards/urls.py) ----------------------------
     row("scorecards:queue", "GET", f"{LOGIN} | 403 | 403 | 200 | 200", "the queue"),
     row("scorecards:calibration", "GET", f"{LOGIN} | 403 | 403 | 200 | 200",
@@ -236,6 +291,11 @@ class World:
     quote_id: int
     submission_uuid: str
     verification_token: str  # of a pending account, waiting for its e-mail to be confirmed
+    live_room: int = 0  # running: the owner with the interviewer, a question and a follow-up
+    live_waiting: int = 0  # the owner's room waiting for an interviewer, with an invite
+    live_question_seq: int = 0
+    live_follow_up: int = 0
+    live_invite_token: str = ""
 
 
 def build_world(tiny_dataset) -> World:
@@ -274,12 +334,26 @@ def build_world(tiny_dataset) -> World:
     graded(done_released, grader, dict.fromkeys(range(1, 8), 3))
     released(done_released)
     submission = SubmissionFactory(case_study=dataset.case_study, candidate=owner)
+    # Live rooms: a running one of a case study with no session running (the scorecard
+    # sessions above are submitted), a waiting one of another.
+    from interviews.live import services as live
+
+    room, _ = live.room_open(candidate=owner, case_study=case)
+    live.room_claim(room_id=room.pk, interviewer=grader)
+    room = live.room_start(room=room, interviewer=grader)
+    question = live.question_post(room=room, candidate=owner, text="How many users?")
+    follow_up = live.follow_up_post(room=room, interviewer=grader, step_number=1, text="Why?")
+    waiting, _ = live.room_open(candidate=owner,
+                                case_study=CaseStudy.objects.get(slug="video-recommendation"))
+    invite = live.invite_create(room=waiting, candidate=owner)
     pending = account_signup(username="pending", email="pending@example.com",
                              password="a-long-unusual-pass-42")
     return World(users=users, case_slug=SLUG, active=active, unclaimed=unclaimed, draft=draft,
                  done=done, released=done_released, quote_id=quote.pk,
                  submission_uuid=str(submission.uuid),
-                 verification_token=verification_token(pending))
+                 verification_token=verification_token(pending),
+                 live_room=room.pk, live_waiting=waiting.pk, live_question_seq=question.seq,
+                 live_follow_up=follow_up.pk, live_invite_token=invite.token)
 
 
 def grade_form(levels: dict | None = None) -> dict:
@@ -293,6 +367,8 @@ def grade_form(levels: dict | None = None) -> dict:
 def request_for(name: str, world: World) -> tuple[dict, dict]:
     """URL kwargs and POST data for a row."""
     grader_id = world.users["interviewer"].pk
+    live = {"room_id": world.live_room}
+    waiting = {"room_id": world.live_waiting}
     targets = {
         "interviews:case_study": ({"slug": world.case_slug}, {}),
         "interviews:session_start": ({"slug": world.case_slug}, {}),
@@ -325,6 +401,27 @@ def request_for(name: str, world: World) -> tuple[dict, dict]:
         "scorecards:evidence_remove": ({"session_id": world.draft.pk,
                                               "quote_id": world.quote_id}, {}),
         "legacy_grading": ({"rest": f"sessions/{world.draft.pk}/"}, {}),
+        "live:open": ({"slug": world.case_slug}, {}),
+        "live:join": ({"token": world.live_invite_token}, {}),
+        "live:room": (live, {}),
+        "live:console": (live, {}),
+        "live:invite": (waiting, {}),
+        "live:claim": (waiting, {}),
+        "live:assign": (waiting, {"interviewer": str(grader_id)}),
+        "live:presence": (live, {"present": "1"}),
+        "live:start": (live, {}),
+        "live:end": (live, {}),
+        "live:question": (live, {"text": "Is it global?"}),
+        "live:answer": (live, {"question_seq": str(world.live_question_seq),
+                               "text": "Ten million."}),
+        "live:follow_up": (live, {"step": "2", "text": "And offline?"}),
+        "live:follow_up_save": ({**live, "follow_up_id": world.live_follow_up},
+                                {"text": "Because.", "base_version": "0"}),
+        "live:requirement_change": (live, {"text": "Twice the traffic."}),
+        "live:note": (live, {"text": "Clear so far."}),
+        "live:time_check": (live, {}),
+        "live:events": (live, {}),
+        "live:answers": (live, {}),
         "grading:training_file": ({"slug": world.case_slug, "name": "train.csv"}, {}),
         "grading:validator": ({"slug": world.case_slug}, {}),
         "grading:submit": ({"slug": world.case_slug}, {"note": "no file"}),

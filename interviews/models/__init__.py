@@ -1,11 +1,14 @@
 """The interviews app's models, by concept: the catalogue (``catalogue``), timed sessions
-(``sessions``) and interviewers' scorecards (``interviews.scorecards.models``, imported here
-so that Django registers them under this app)."""
+(``sessions``), interviewers' scorecards (``interviews.scorecards.models``) and live interviews
+(``interviews.live.models``), the last two imported here so that Django registers them under
+this app)."""
 
+from interviews.live.models import FollowUp, FollowUpRevision, LiveEvent, LiveInvite, LiveRoom
 from interviews.models.catalogue import (
     CaseStudy,
     ClarifyingQuestion,
     Concept,
+    GuideStep,
     RolePermissions,
     Rubric,
     RubricStep,
@@ -27,8 +30,14 @@ __all__ = [
     "ClarifyingQuestion",
     "Concept",
     "EvidenceQuote",
+    "FollowUp",
+    "FollowUpRevision",
     "Grade",
+    "GuideStep",
     "InterviewSession",
+    "LiveEvent",
+    "LiveInvite",
+    "LiveRoom",
     "QuestionAsked",
     "RolePermissions",
     "Rubric",

@@ -209,3 +209,33 @@ class RolePermissions(models.Model):
         return "role permissions"
 
 
+
+
+class GuideStep(models.Model):
+    """The interviewer guide for one step of one case study: what a strong answer covers
+    (the answer key, which candidates may study after submitting), follow-up probes with the
+    signal each looks for, requirement changes with what a good adjustment looks like, and
+    red flags. Catalogue data (``interviews/catalogue/guides/<slug>.json``), versioned with
+    the catalogue and editable in the admin; never shown to a candidate during a session.
+
+    ``probes``: ``[{"question": ..., "signal": ...}]``; ``requirement_changes``:
+    ``[{"change": ..., "good_adjustment": ...}]``; ``red_flags``: ``[str]``."""
+
+    case_study = models.ForeignKey(CaseStudy, on_delete=models.CASCADE, related_name="guide")
+    step_number = models.PositiveSmallIntegerField()
+    answer_key = models.TextField(help_text="Markdown: what a strong answer covers.")
+    probes = models.JSONField(default=list, blank=True)
+    requirement_changes = models.JSONField(default=list, blank=True)
+    red_flags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["case_study", "step_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case_study", "step_number"],
+                                    name="one_guide_step_per_step"),
+            models.CheckConstraint(condition=Q(step_number__gte=1, step_number__lte=6),
+                                   name="guide_step_1_to_6"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_study} · guide for step {self.step_number}"

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models.functions import Now
 
+from interviews.live.selectors import live_quote_sources
 from interviews.markdown import plain_text
 from interviews.models import Answer, EvidenceQuote, Grade, InterviewSession, StepScore
 from interviews.scorecards import policy
@@ -329,8 +330,12 @@ def evidence_add(*, grade: Grade, step_number: int, text: str) -> EvidenceQuote:
         sources = [] if answer is None else [plain_text(answer.text),
                                              _normalise_quote(answer.text),
                                              _normalise_quote(answer.diagram)]
+        # A live interview's follow-up answers and the interviewer's notes on the step.
+        sources += [_normalise_quote(text) for text in live_quote_sources(
+            session_id=locked.session_id, step_number=step_number)]
         if not any(quote in source for source in sources if source):
-            raise ValidationError("A quote must be text from the candidate's answer.")
+            raise ValidationError("A quote must be text from the candidate's answer "
+                                  "(or, in a live interview, a follow-up's answer or a note).")
         existing = EvidenceQuote.objects.filter(grade=locked, step_number=step_number,
                                                 text=quote).first()
         if existing is not None:

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from interviews.live.selectors import live_rooms_for_queue
 from interviews.models import Answer, CaseStudy, Grade, InterviewSession
 from interviews.scorecards import services
 from interviews.scorecards.forms import AssignForm, EvidenceForm, GradeForm, GradersRequiredForm
@@ -79,7 +80,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         user=request.user, state=request.GET.get("state", "unclaimed"),
         case_slug=request.GET.get("case", ""), page_number=request.GET.get("page", 1))
     return render(request, "interviews/scorecards/queue.html",
-                  {"queue": queue, "states": QUEUE_STATES})
+                  {"queue": queue, "states": QUEUE_STATES,
+                   "live": live_rooms_for_queue(user=request.user)})
 
 
 @require_POST
@@ -327,7 +329,8 @@ def replay(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     except ValueError:
         at_ms = timeline.end_ms
     at_ms = min(max(at_ms, 0), timeline.end_ms)
-    frame = session_replay_frame(session=session, at_ms=at_ms)
+    frame = session_replay_frame(session=session, at_ms=at_ms,
+                                 live_events=timeline.live_events)
     context = {"session": session, "timeline": timeline, "frame": frame}
     if request.htmx:
         return render(request, "interviews/scorecards/replay.html#replay-frame", context)

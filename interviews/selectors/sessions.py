@@ -18,6 +18,7 @@ from interviews.models import (
     RubricStep,
     StepTime,
 )
+from interviews.selectors.guide import guide_answer_key_column
 from mlsd_site import charts
 
 
@@ -29,7 +30,8 @@ def session_get_for_candidate(*, user: AbstractBaseUser | AnonymousUser, session
         raise Http404("No such interview session.")
     try:
         return (
-            InterviewSession.objects.select_related("case_study", "rubric")
+            # live_room: a live interview's pages differ (one join, no extra query).
+            InterviewSession.objects.select_related("case_study", "rubric", "live_room")
             .annotate(db_now=Now())
             .get(pk=session_id, candidate=user)
         )
@@ -105,6 +107,9 @@ class SessionStep:
     spent_seconds: float
     coverage: list[ConceptHit] = field(default_factory=list)
     revision_count: int = 0
+    # The guide's strong-answer outline (Markdown); filled in by the review only, after
+    # submission, so the running session page never has it.
+    answer_key: str = ""
 
     @property
     def number(self) -> int:
@@ -119,9 +124,13 @@ class SessionStep:
         return sum(1 for hit in self.coverage if hit.covered)
 
 
-def _session_steps(session: InterviewSession, *, with_coverage: bool) -> list[SessionStep]:
-    rubric_steps = [step for step in session.rubric.steps.order_by("number")
-                    if not step.is_communication]
+def _session_steps(session: InterviewSession, *, with_coverage: bool,
+                   with_answer_keys: bool = False) -> list[SessionStep]:
+    rubric_step_rows = session.rubric.steps.order_by("number")
+    if with_answer_keys:
+        rubric_step_rows = rubric_step_rows.annotate(
+            answer_key=guide_answer_key_column(session=session))
+    rubric_steps = [step for step in rubric_step_rows if not step.is_communication]
     answers = {
         answer.step_number: answer
         for answer in Answer.objects.filter(session=session).annotate(
@@ -147,6 +156,7 @@ def _session_steps(session: InterviewSession, *, with_coverage: bool) -> list[Se
             budget_seconds=budgets.get(rubric_step.number, 0),
             spent_seconds=seconds.get(rubric_step.number, 0.0),
             revision_count=getattr(answer, "revision_count", 0),
+            answer_key=getattr(rubric_step, "answer_key", ""),
         )
         if with_coverage:
             step.coverage = concept_coverage(
@@ -228,8 +238,8 @@ class SessionReview:
 
 def session_review(*, session: InterviewSession) -> SessionReview:
     """The review page after submission: answers, time per step against budget as an SVG
-    chart, the concept-coverage hint, and the questions asked."""
-    steps = _session_steps(session, with_coverage=True)
+    chart, the concept-coverage hint, the strong-answer outlines, and the questions asked."""
+    steps = _session_steps(session, with_coverage=True, with_answer_keys=True)
     rows = [(f"{step.number}. {step.rubric_step.title}", step.spent_seconds, step.budget_seconds)
             for step in steps]
     title = "Time spent per step against its budget"

@@ -1,5 +1,5 @@
-"""Writes for the catalogue: loading case studies and the rubric from
-``interviews/catalogue/``, rubric versions, and the demo accounts."""
+"""Writes for the catalogue: loading case studies, their interviewer guides and the rubric
+from ``interviews/catalogue/``, rubric versions, and the demo accounts."""
 
 import json
 import logging
@@ -15,6 +15,7 @@ from interviews.models import (
     CaseStudy,
     ClarifyingQuestion,
     Concept,
+    GuideStep,
     Rubric,
     RubricStep,
     StepBudget,
@@ -33,6 +34,7 @@ class CatalogueLoadResult:
     created: list[str]
     updated: list[str]
     unchanged: list[str]
+    guide_steps_written: int = 0  # guide steps created or rewritten by this load
 
 
 def _rubric_content(rubric: Rubric) -> list[dict]:
@@ -173,19 +175,73 @@ def case_study_upsert(*, data: dict, overwrite: bool) -> tuple[CaseStudy, str]:
     return case, outcome
 
 
+GUIDE_FORMAT_VERSIONS = {1}
+
+
+def _guide_step_fields(step: dict) -> dict:
+    return {
+        "answer_key": step["answer_key"],
+        "probes": step["probes"],
+        "requirement_changes": step["requirement_changes"],
+        "red_flags": step["red_flags"],
+    }
+
+
+@transaction.atomic
+def guide_upsert(*, case_study: CaseStudy, data: dict, overwrite: bool) -> int:
+    """Load the interviewer guide of ``case_study`` from ``guides/<slug>.json`` ``data``.
+
+    A step missing from the database is created, so a guide reaches case studies loaded
+    before it existed. A step already there is left as the admin edited it unless
+    ``overwrite``, as ``case_study_upsert`` treats the case study; ``overwrite`` also drops
+    steps the file no longer has. Returns how many steps were created or rewritten (0 when
+    nothing changed). Raises ``ValueError`` for a file of another case study or format."""
+    if data.get("case_study") != case_study.slug:
+        raise ValueError(f"The guide for {data.get('case_study')!r} is not {case_study.slug!r}'s.")
+    if data.get("version") not in GUIDE_FORMAT_VERSIONS:
+        raise ValueError(f"Unknown guide format version {data.get('version')!r}.")
+    wanted = {int(number): _guide_step_fields(step) for number, step in data["steps"].items()}
+    existing = {row.step_number: row for row in case_study.guide.all()}
+    written = 0
+    for number, fields in sorted(wanted.items()):
+        row = existing.get(number)
+        if row is None:
+            GuideStep.objects.create(case_study=case_study, step_number=number, **fields)
+        elif overwrite and any(getattr(row, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save()
+        else:
+            continue
+        written += 1
+    if overwrite:
+        case_study.guide.exclude(step_number__in=wanted).delete()
+    return written
+
+
 def catalogue_load(*, directory: Path = CATALOGUE_DIR, overwrite: bool = False
                    ) -> CatalogueLoadResult:
-    """Load the rubric and every case study under ``directory``; safe to run again."""
+    """Load the rubric, every case study under ``directory`` and the guide of each that has
+    one (``guides/<slug>.json``; a case study without a guide loads all the same); safe to
+    run again."""
     rubric_data = json.loads((directory / "rubric.json").read_text(encoding="utf-8"))
     rubric, rubric_created = rubric_ensure(data=rubric_data)
     created, updated, unchanged = [], [], []
+    guide_steps_written = 0
     for path in sorted((directory / "case_studies").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         case, outcome = case_study_upsert(data=data, overwrite=overwrite)
         {"created": created, "updated": updated, "unchanged": unchanged}[outcome].append(
             case.slug
         )
-    return CatalogueLoadResult(rubric, rubric_created, created, updated, unchanged)
+        guide_path = directory / "guides" / f"{case.slug}.json"
+        if guide_path.exists():
+            guide_steps_written += guide_upsert(
+                case_study=case, data=json.loads(guide_path.read_text(encoding="utf-8")),
+                overwrite=overwrite,
+            )
+    return CatalogueLoadResult(rubric, rubric_created, created, updated, unchanged,
+                               guide_steps_written)
 
 
 @dataclass(frozen=True)

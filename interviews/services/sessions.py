@@ -38,6 +38,8 @@ FOCUS_GAP_MAX_SECONDS = 60
 ANSWER_TEXT_MAX_CHARS = 30_000
 DIAGRAM_MAX_CHARS = 10_000
 QUESTION_MAX_CHARS = 500
+RUNNING_ELSEWHERE = ("The candidate already has a session of this case study running: it must "
+                     "be submitted before a live interview of it can start.")
 
 
 class SessionClosed(Exception):
@@ -129,6 +131,12 @@ def _submit_locked(session: InterviewSession, now: datetime,
     )
     session.save(update_fields=["status", "submit_reason", "submitted_at"])
     logger.info("interview session %s submitted (%s)", session.pk, reason)
+    # A live interview's room ends with its session, however the session was submitted
+    # (the interviewer, the candidate, the deadline sweep, a lazy check). Imported here:
+    # the live services build on this module.
+    from interviews.live.services import room_end_for_submitted_session
+
+    room_end_for_submitted_session(session=session)
 
 
 def submit_if_due_locked(session: InterviewSession, now: datetime) -> bool:
@@ -138,13 +146,15 @@ def submit_if_due_locked(session: InterviewSession, now: datetime) -> bool:
     return False
 
 
-def session_start(*, candidate: AbstractBaseUser, case_study: CaseStudy
-                  ) -> tuple[InterviewSession, bool]:
+def session_start(*, candidate: AbstractBaseUser, case_study: CaseStudy,
+                  require_new: bool = False) -> tuple[InterviewSession, bool]:
     """Start ``candidate``'s session of ``case_study``, or return the one already running.
 
     Returns ``(session, created)``. Idempotent: a double click or two tabs starting at once
     get the same session (the partial unique constraint decides the race). An active session
     already past its deadline is submitted first and a fresh one started.
+    ``require_new`` (a live interview's clock): a session already running is not returned
+    but refused with ``ValidationError``, as is losing the race to another start.
     Raises ``PermissionDenied`` for interviewers and admins, ``ValidationError`` when there is
     no current rubric.
     """
@@ -163,6 +173,8 @@ def session_start(*, candidate: AbstractBaseUser, case_study: CaseStudy
         )
         # A session past its deadline is submitted here, and a fresh one started.
         if existing is not None and not submit_if_due_locked(existing, existing.db_now):
+            if require_new:
+                raise ValidationError(RUNNING_ELSEWHERE)
             return existing, False
         try:
             with transaction.atomic():
@@ -177,6 +189,8 @@ def session_start(*, candidate: AbstractBaseUser, case_study: CaseStudy
                 )
         except IntegrityError:
             # Another request started it between our check and our insert.
+            if require_new:
+                raise ValidationError(RUNNING_ELSEWHERE) from None
             return InterviewSession.objects.get(
                 candidate=candidate, case_study=case_study,
                 status=InterviewSession.Status.ACTIVE,

@@ -177,7 +177,8 @@ def test_candidate_takes_a_whole_interview_and_loses_nothing(page, candidate_log
     assert session.status == "submitted" and session.submit_reason == "early"
     expect(page.get_by_role("heading", name="Ad Click Prediction", level=1)).to_be_visible()
     expect(page.get_by_test_id("review-step-1")).to_contain_text("second tab")
-    expect(page.get_by_test_id("review-step-1").locator("strong")).to_have_text("p(click)")
+    expect(page.get_by_test_id("review-step-1").locator(".review-answer strong")).to_have_text(
+        "p(click)")
     expect(page.get_by_test_id("review-diagram").locator("svg")).to_be_visible()
     time_chart = page.get_by_test_id("time-chart").locator("svg:visible")  # wide or narrow
     expect(time_chart.locator("rect.chart-bar")).to_have_count(6)

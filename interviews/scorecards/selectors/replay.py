@@ -2,10 +2,13 @@
 moment."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from django.db.models import OuterRef, Subquery
 
+from interviews.live.models import LiveEvent
+from interviews.live.selectors import live_events_for_replay
 from interviews.models import (
     Answer,
     AnswerRevision,
@@ -31,6 +34,7 @@ class ReplayFrame:
     at_ms: int
     steps: list[ReplayStep]
     questions: list[QuestionAsked]
+    live_events: list[LiveEvent] = field(default_factory=list)  # a live interview's, so far
 
 
 REPLAY_WIDTH = 900
@@ -51,6 +55,7 @@ class ReplayTimeline:
     svg: str  # the template marks it safe
     plot_x: int
     plot_width: int
+    live_events: list[LiveEvent] = field(default_factory=list)  # a live interview's moments
 
 
 def session_replay_timeline(*, session: InterviewSession) -> ReplayTimeline:
@@ -61,14 +66,21 @@ def session_replay_timeline(*, session: InterviewSession) -> ReplayTimeline:
                                  .values_list("answer__step_number", "elapsed_ms")):
         saves[step_number].append(elapsed)
     asked = list(QuestionAsked.objects.filter(session=session))
+    live = live_events_for_replay(session=session)
+    # The interviewer's moves on a row of their own (the questions are the "?" markers).
+    live_moves = [event.elapsed_ms for event in live
+                  if event.kind not in (LiveEvent.Kind.QUESTION, LiveEvent.Kind.STARTED)]
     end_ms = max(session.used_seconds * 1000,
                  max((ms for values in saves.values() for ms in values), default=0),
                  max((q.elapsed_ms for q in asked), default=0), 1000)
     rows = [{"number": n, "title": titles.get(n, f"Step {n}"), "saves_ms": sorted(saves[n]),
              "count": len(saves[n])}
             for n in range(1, 7)]
+    chart_rows = [(f"{row['number']}. {row['title']}", row["saves_ms"]) for row in rows]
+    if live_moves:
+        chart_rows.append(("Interviewer (live)", live_moves))
     svg = charts.timeline(
-        rows=[(f"{row['number']}. {row['title']}", row["saves_ms"]) for row in rows],
+        rows=chart_rows,
         markers=[(q.elapsed_ms, q.text) for q in asked],
         marker_symbol="?",
         end_ms=end_ms,
@@ -82,13 +94,15 @@ def session_replay_timeline(*, session: InterviewSession) -> ReplayTimeline:
     return ReplayTimeline(end_ms=end_ms, duration_ms=session.duration_seconds * 1000,
                           rows=rows, questions=asked,
                           saves_ms=sorted({ms for values in saves.values() for ms in values}),
-                          svg=svg, plot_x=plot_x, plot_width=plot_width)
+                          svg=svg, plot_x=plot_x, plot_width=plot_width, live_events=live)
 
 
-def session_replay_frame(*, session: InterviewSession, at_ms: int) -> ReplayFrame:
+def session_replay_frame(*, session: InterviewSession, at_ms: int,
+                         live_events: Sequence[LiveEvent] = ()) -> ReplayFrame:
     """Each answer as it stood ``at_ms`` milliseconds after the start (the last save at or
     before that time), and the questions asked so far. Three queries: the answers as they
-    stood, the rubric's step titles, the questions."""
+    stood, the rubric's step titles, the questions. ``live_events``: a live interview's
+    (the timeline's ``live_events``), of which those up to ``at_ms`` are in the frame."""
     at_ms = max(int(at_ms), 0)
     revisions = AnswerRevision.objects.filter(answer=OuterRef("pk"),
                                               elapsed_ms__lte=at_ms).order_by("-version")
@@ -105,6 +119,7 @@ def session_replay_frame(*, session: InterviewSession, at_ms: int) -> ReplayFram
                         final_version=answer.version)
              for answer in answers]
     questions = list(QuestionAsked.objects.filter(session=session, elapsed_ms__lte=at_ms))
-    return ReplayFrame(at_ms=at_ms, steps=steps, questions=questions)
+    live = [event for event in live_events if event.elapsed_ms <= at_ms]
+    return ReplayFrame(at_ms=at_ms, steps=steps, questions=questions, live_events=live)
 
 

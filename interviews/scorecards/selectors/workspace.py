@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from interviews.live.selectors import LiveRecord, LiveStepRecord, live_record_for_session
 from interviews.models import (
     EvidenceQuote,
     Grade,
@@ -36,6 +37,8 @@ class ScorecardStep:
     mine: StepScore | None
     my_quotes: list[EvidenceQuote]
     others: list[OtherScore]
+    # A live interview's follow-ups and the interviewer's notes on this step (None: solo).
+    live: LiveStepRecord | None = None
 
     @property
     def number(self) -> int:
@@ -82,6 +85,7 @@ class ScorecardWorkspace:
     graders: list[GraderStatus]
     can_claim: bool
     can_release: bool
+    live: LiveRecord | None = None  # the live room's record (None for a solo session)
 
     @property
     def grades(self) -> list[Grade]:
@@ -135,6 +139,7 @@ def scorecard_workspace(*, session: InterviewSession, user: AbstractBaseUser
     scores, quotes = scores_by_grade(readable)
     others = [grade for grade in readable if grade is not my_grade]
     rubric_steps = {step.number: step for step in session.rubric.steps.all()}
+    live = live_record_for_session(session=session)
 
     def build(rubric_step: RubricStep, session_step: SessionStep | None) -> ScorecardStep:
         number = rubric_step.number
@@ -146,6 +151,7 @@ def scorecard_workspace(*, session: InterviewSession, user: AbstractBaseUser
                                score=scores[grade.pk][number],
                                quotes=list(quotes[grade.pk][number]))
                     for grade in others if number in scores[grade.pk]],
+            live=live.step(number) if live is not None and session_step is not None else None,
         )
 
     steps = [build(rubric_steps[step.number], step) for step in review.steps]
@@ -166,6 +172,7 @@ def scorecard_workspace(*, session: InterviewSession, user: AbstractBaseUser
         graders=statuses,
         can_claim=policy.can_claim(actor=actor, session=session, grades=grades),
         can_release=policy.can_release(actor=actor, session=session, grades=grades),
+        live=live,
     )
 
 

@@ -1,0 +1,207 @@
+"""The push channel of a live room: one WebSocket per open page, at ``/ws/live/<room_id>/``.
+
+The protocol (the browser side is ``static/js/lib/live_feed.js``):
+
+- The page sends ``{"type": "hello", "after": n}`` on every (re)connect, ``n`` being the last
+  seq it has. The answer is every event after ``n`` it may read, in pages of
+  ``{"type": "events", "after": a, "events": [...]}`` (at least one, maybe empty), where
+  ``after`` is the seq the page continues from, so the page can tell a gap from the holes
+  other people's private notes leave in the numbers.
+- When the log grows (``push.room_wake`` sends the group ``{"type": "log.grew", "seq": s}``)
+  each connection reads the events after the last one *it* sent, for its own audience, and
+  sends them the same way: no event twice, none out of order, none the side may not read.
+- The candidate's page may send ``{"type": "typing", "step", "text", "version"}``; it goes to
+  the room's group, and only interviewer connections pass it on (``{"type": "typing", ...}``).
+  It is not logged: the saved answers are the record.
+
+Who may connect is decided once, at connect, from the Django session
+(``AuthMiddlewareStack``): the room's candidate or its interviewer. Anyone else is accepted
+and closed at once with code 4403, so a browser can tell "refused" from "network down"
+(a refused handshake looks like a dropped connection to a page).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from interviews.live.push import room_group
+from interviews.live.selectors import EVENTS_PAGE, event_payload, events_after, room_member_role
+
+logger = logging.getLogger("interviews.live")
+
+CLOSE_REFUSED = 4403
+TYPING_MAX_CHARS = 50_000
+STEPS = range(1, 7)
+# At most one typing relay per this many seconds per connection; a faster burst is not
+# dropped but coalesced: the newest text goes out when the interval has passed.
+TYPING_INTERVAL_S = 0.05
+# Each connection also reads the log this often by itself: a wake-up lost on the way, or one
+# that never came (``make run``'s in-memory layer does not reach its Celery worker, whose
+# deadline sweep ends rooms), then costs a delay, not an event.
+LOG_RECHECK_S = 20.0
+
+
+@database_sync_to_async
+def _member_role(user: Any, room_id: int) -> str | None:
+    return room_member_role(user, room_id)
+
+
+@database_sync_to_async
+def _events_page(room_id: int, *, after: int, interviewer_view: bool) -> list[dict[str, Any]]:
+    return [event_payload(event) for event in
+            events_after(room_id, after=after, interviewer_view=interviewer_view)]
+
+
+def _typing_message(content: dict[str, Any]) -> dict[str, Any] | None:
+    """The typing message to relay, or None when ``content`` is not a valid one."""
+    step, text, version = content.get("step"), content.get("text"), content.get("version")
+    if type(step) is not int or step not in STEPS:
+        return None
+    if not isinstance(text, str) or len(text) > TYPING_MAX_CHARS:
+        return None
+    if version is not None and (type(version) is not int or version < 0):
+        return None
+    return {"type": "live.typing", "step": step, "text": text, "version": version}
+
+
+class LiveRoomConsumer(AsyncJsonWebsocketConsumer):
+    """One open page of a live room (the candidate's or the interviewer's)."""
+
+    room_id: int
+    role: str | None = None
+    # The seq of the last event this connection sent (None until the page says hello).
+    cursor: int | None = None
+    # The highest seq a wake-up announced that a read has already covered.
+    read_through: int = 0
+    typing_sent_at: float = 0.0
+    typing_pending: dict[str, Any] | None = None
+    typing_flush: asyncio.Task | None = None
+    recheck: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        self.room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
+        self.group = room_group(self.room_id)
+        self.role = await _member_role(self.scope.get("user"), self.room_id)
+        await self.accept()
+        if self.role is None:
+            await self.close(code=CLOSE_REFUSED)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        for task in (self.typing_flush, self.recheck):
+            if task is not None:
+                task.cancel()
+        if self.role is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # A frame that is not JSON (or is binary) is ignored rather than ending the connection.
+        if text_data is None:
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            return
+        if isinstance(content, dict):
+            await self.receive_json(content)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if self.role is None:
+            return
+        kind = content.get("type")
+        if kind == "hello":
+            after = content.get("after", 0)
+            if type(after) is not int or after < 0:
+                after = 0
+            self.cursor = after
+            await self.send_events(always=True)
+            if self.recheck is None:
+                self.recheck = asyncio.create_task(self._recheck_periodically())
+        elif kind == "typing" and self.role == "candidate":
+            message = _typing_message(content)
+            if message is not None:
+                await self.relay_typing(message)
+
+    # ------------------------------------------------------------------ the log
+
+    async def send_events(self, *, always: bool = False) -> None:
+        """Send every event after ``cursor`` this side may read, a page at a time, and move
+        the cursor. ``always``: send one (empty) message even when there is nothing new,
+        the answer to a hello."""
+        interviewer_view = self.role == "interviewer"
+        while True:
+            after = self.cursor
+            events = await _events_page(self.room_id, after=after,
+                                        interviewer_view=interviewer_view)
+            if events or always:
+                await self.send_json({"type": "events", "after": after, "events": events})
+                always = False
+            if events:
+                self.cursor = events[-1]["seq"]
+            if len(events) < EVENTS_PAGE:
+                return
+
+    async def log_grew(self, message: dict[str, Any]) -> None:
+        """The group's wake-up (``push.room_wake``). Handlers run one at a time per
+        connection, so the cursor is never read and moved by two at once."""
+        if self.cursor is None:
+            return  # the hello's catch-up will read it
+        seq = message.get("seq") or 0
+        # Every event up to a wake-up's seq has committed when it arrives (seqs are given
+        # out under the room's lock), so one read covers every wake-up queued behind it.
+        if seq and seq <= self.read_through:
+            return
+        self.read_through = max(self.read_through, seq)
+        await self.send_events()
+
+    async def _recheck_periodically(self) -> None:
+        # Through this connection's own channel, so the read runs as a handler: one at a time
+        # with the others, never moving the cursor under one.
+        while True:
+            await asyncio.sleep(LOG_RECHECK_S)
+            try:
+                await self.channel_layer.send(self.channel_name, {"type": "log.recheck"})
+            except Exception:
+                logger.warning("live: recheck of room %s not queued", self.room_id,
+                               exc_info=True)
+
+    async def log_recheck(self, message: dict[str, Any]) -> None:
+        await self.send_events()
+
+    # ------------------------------------------------------------------ typing
+
+    async def relay_typing(self, message: dict[str, Any]) -> None:
+        wait = self.typing_sent_at + TYPING_INTERVAL_S - time.monotonic()
+        if wait <= 0 and self.typing_flush is None:
+            await self._send_typing(message)
+            return
+        self.typing_pending = message  # the newest text wins
+        if self.typing_flush is None:
+            self.typing_flush = asyncio.create_task(self._flush_typing(max(wait, 0)))
+
+    async def _flush_typing(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        message, self.typing_pending, self.typing_flush = self.typing_pending, None, None
+        if message is not None:
+            await self._send_typing(message)
+
+    async def _send_typing(self, message: dict[str, Any]) -> None:
+        self.typing_sent_at = time.monotonic()
+        try:
+            await self.channel_layer.group_send(self.group, message)
+        except Exception:  # a down Redis loses a keystroke, not the connection
+            logger.warning("live: could not relay typing in room %s", self.room_id,
+                           exc_info=True)
+
+    async def live_typing(self, message: dict[str, Any]) -> None:
+        """The candidate's text as it is typed: for the interviewer's console only."""
+        if self.role == "interviewer":
+            await self.send_json({"type": "typing", "step": message["step"],
+                                  "text": message["text"], "version": message["version"]})

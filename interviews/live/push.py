@@ -1,0 +1,51 @@
+"""Telling the open pages of a room that its log grew.
+
+What is pushed is only a wake-up carrying the newest sequence number; each connection then
+reads the events after the last one it sent, for its own audience, from the log
+(``selectors.events_after``). So a page never gets an event it may not see (private notes),
+never gets one twice, and a push lost on the way costs nothing: the next one, or the page's
+catch-up after a reconnect, reads the same log.
+
+The channel layer is Redis whenever ``CHANNEL_LAYER_URL`` is set, so a write in one web
+process (or a Celery worker: the deadline sweep ends rooms) reaches pages connected to any
+other; without it, the layer is this process's memory (``make run``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger("interviews.live")
+
+
+def room_group(room_id: int) -> str:
+    """The channel-layer group every open page of a room joins."""
+    return f"live-room-{room_id}"
+
+
+def room_wake(room_id: int, seq: int) -> None:
+    """Tell the room's pages that the log now reaches ``seq``. Call after the transaction
+    that wrote the event commits (``transaction.on_commit``). Never raises: the pages poll
+    the log when the push does not come."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(room_group(room_id), {"type": "log.grew", "seq": seq})
+    except Exception:  # a down Redis must not fail the write that already committed
+        logger.warning("live: could not push room %s seq %s", room_id, seq, exc_info=True)
+
+
+def room_relay(room_id: int, message: dict) -> None:
+    """Send an ephemeral message (the candidate's text as it is typed) to the room's pages
+    without logging it; ``message["type"]`` names the consumer's handler."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(room_group(room_id), message)
+    except Exception:
+        logger.warning("live: could not relay to room %s", room_id, exc_info=True)
