@@ -11,7 +11,7 @@ The protocol (the browser side is ``static/js/lib/live_feed.js``):
   each connection reads the events after the last one *it* sent, for its own audience, and
   sends them the same way: no event twice, none out of order, none the side may not read.
 - The candidate's page may send ``{"type": "typing", "step", "text", "version"}``; it goes to
-  the room's group, and only interviewer connections pass it on (``{"type": "typing", ...}``).
+  the group of the room's interviewer pages, which pass it on (``{"type": "typing", ...}``).
   It is not logged: the saved answers are the record.
 
 Who may connect is decided once, at connect, from the Django session
@@ -30,7 +30,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from interviews.live.push import room_group
+from interviews.live.push import room_group, room_interviewers_group
 from interviews.live.selectors import EVENTS_PAGE, event_payload, events_after, room_member_role
 
 logger = logging.getLogger("interviews.live")
@@ -52,10 +52,16 @@ def _member_role(user: Any, room_id: int) -> str | None:
     return room_member_role(user, room_id)
 
 
-@database_sync_to_async
-def _events_page(room_id: int, *, after: int, interviewer_view: bool) -> list[dict[str, Any]]:
+def _events_page_sync(room_id: int, *, after: int, interviewer_view: bool
+                      ) -> list[dict[str, Any]]:
     return [event_payload(event) for event in
             events_after(room_id, after=after, interviewer_view=interviewer_view)]
+
+
+# A read of committed rows: it may run on any thread of the pool, each with its own database
+# connection, rather than queueing behind every other connection's reads on the one thread
+# ``thread_sensitive`` work shares (100 rooms woke up at once otherwise read one by one).
+_events_page = database_sync_to_async(_events_page_sync, thread_sensitive=False)
 
 
 def _typing_message(content: dict[str, Any]) -> dict[str, Any] | None:
@@ -93,6 +99,9 @@ class LiveRoomConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_REFUSED)
             return
         await self.channel_layer.group_add(self.group, self.channel_name)
+        if self.role == "interviewer":
+            await self.channel_layer.group_add(room_interviewers_group(self.room_id),
+                                               self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         for task in (self.typing_flush, self.recheck):
@@ -100,6 +109,9 @@ class LiveRoomConsumer(AsyncJsonWebsocketConsumer):
                 task.cancel()
         if self.role is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.role == "interviewer":
+            await self.channel_layer.group_discard(room_interviewers_group(self.room_id),
+                                                   self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # A frame that is not JSON (or is binary) is ignored rather than ending the connection.
@@ -195,7 +207,7 @@ class LiveRoomConsumer(AsyncJsonWebsocketConsumer):
     async def _send_typing(self, message: dict[str, Any]) -> None:
         self.typing_sent_at = time.monotonic()
         try:
-            await self.channel_layer.group_send(self.group, message)
+            await self.channel_layer.group_send(room_interviewers_group(self.room_id), message)
         except Exception:  # a down Redis loses a keystroke, not the connection
             logger.warning("live: could not relay typing in room %s", self.room_id,
                            exc_info=True)

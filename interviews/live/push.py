@@ -26,6 +26,12 @@ def room_group(room_id: int) -> str:
     return f"live-room-{room_id}"
 
 
+def room_interviewers_group(room_id: int) -> str:
+    """The group of the room's interviewer pages only: the candidate's text as it is typed
+    goes there, so candidate pages are not sent their own keystrokes back."""
+    return f"live-room-{room_id}-interviewers"
+
+
 def room_wake(room_id: int, seq: int) -> None:
     """Tell the room's pages that the log now reaches ``seq``. Call after the transaction
     that wrote the event commits (``transaction.on_commit``). Never raises: the pages poll
@@ -38,14 +44,3 @@ def room_wake(room_id: int, seq: int) -> None:
     except Exception:  # a down Redis must not fail the write that already committed
         logger.warning("live: could not push room %s seq %s", room_id, seq, exc_info=True)
 
-
-def room_relay(room_id: int, message: dict) -> None:
-    """Send an ephemeral message (the candidate's text as it is typed) to the room's pages
-    without logging it; ``message["type"]`` names the consumer's handler."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(room_group(room_id), message)
-    except Exception:
-        logger.warning("live: could not relay to room %s", room_id, exc_info=True)

@@ -18,8 +18,8 @@ from playwright.sync_api import expect
 
 from interviews.models import CaseStudy, InterviewSession, StepTime
 from interviews.services.autosave import answer_save
-from interviews.services.sessions import session_start
-from interviews.tests.factories import graded, released
+from interviews.services.sessions import session_start, session_submit
+from interviews.tests.factories import candidate, graded, released
 from tests.e2e.conftest import axe_report, axe_violations, screenshot
 from tests.e2e.test_csp_console import html_pages
 from tests.e2e.test_scorecard_flow import DIAGRAM, double_graded_history, take_interview
@@ -176,13 +176,29 @@ def test_every_page_passes_axe_at_both_widths_as_every_role(tour, browser, live_
 
 
 @pytest.fixture
-def interview_page(tour, browser, live_server):
+def keyboard_pages(catalogue):
+    """What the keyboard tests need, without the crawl's site (datasets, scored models):
+    a candidate's running interview (its first step over budget) and their earlier,
+    submitted interview (its first step over budget too). Returns ``(candidate,
+    [running page, review page])``."""
+    owner = candidate(username="owner")
+    earlier, _ = session_start(candidate=owner,
+                               case_study=CaseStudy.objects.get(slug="food-delivery-time"))
+    answer_save(session=earlier, step_number=1, text="Predict minutes.", base_version=0)
+    StepTime.objects.filter(session=earlier, step_number=1).update(seconds=40 * 60)
+    session_submit(session=earlier)
+    running = running_interview(owner)
+    return owner, [f"/sessions/{running.pk}/", earlier.get_review_url()]
+
+
+@pytest.fixture
+def interview_page(keyboard_pages, browser, live_server):
     """The running interview, open in a logged-in candidate's browser at 1366 px."""
-    users, extra = tour
+    owner, urls = keyboard_pages
     context = browser.new_context(base_url=live_server.url, viewport=WIDE)
-    log_in(context, users["candidate"], live_server.url)
+    log_in(context, owner, live_server.url)
     page = context.new_page()
-    page.goto(extra["candidate"][0])
+    page.goto(urls[0])
     expect(page.get_by_test_id("countdown")).to_be_visible()
     yield page
     context.close()
@@ -324,7 +340,7 @@ def test_the_keyboard_focus_ring_is_clear_on_buttons_links_tabs_and_fields(inter
     assert weak == {}
 
 
-def test_over_budget_steps_say_so_in_words_not_only_in_orange(interview_page, tour):
+def test_over_budget_steps_say_so_in_words_not_only_in_orange(interview_page, keyboard_pages):
     page = interview_page
     nav = page.locator("#step-times")
     expect(nav.locator('[data-step="1"] .over-note')).to_be_visible()
@@ -335,8 +351,8 @@ def test_over_budget_steps_say_so_in_words_not_only_in_orange(interview_page, to
     expect(page.locator("#step-2 .budget-chip")).to_have_text(
         re.compile(r"budget$"), use_inner_text=True)
 
-    _, extra = tour
-    page.goto(extra["candidate"][1])  # the review of the earlier interview
+    _, urls = keyboard_pages
+    page.goto(urls[1])  # the review of the earlier interview
     chart = page.get_by_test_id("time-chart")
     for viewport in (WIDE, PHONE):
         page.set_viewport_size(viewport)
