@@ -11,7 +11,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--overwrite",
             action="store_true",
-            help="Replace case studies that exist with the catalogue's text (drops admin edits).",
+            help="Replace case studies and interviewer-guide steps that exist with the "
+            "catalogue's text (drops admin edits).",
         )
 
     def handle(self, *args, **options):
@@ -23,3 +24,4 @@ class Command(BaseCommand):
             f"Case studies: {len(result.created)} created, {len(result.updated)} updated, "
             f"{len(result.unchanged)} unchanged"
         )
+        self.stdout.write(f"Interviewer guide steps written: {result.guide_steps_written}")
