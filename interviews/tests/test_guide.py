@@ -317,3 +317,16 @@ def test_the_public_case_study_page_shows_neither_catalogue_answers_nor_the_guid
             assert escape(step["answer_key"].splitlines()[0][2:]) not in html
         for text in interviewer_only_texts(guide):
             assert escape(text) not in html, text
+
+
+@pytest.mark.django_db
+def test_load_catalogue_says_how_many_guide_steps_it_wrote():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    first, again = StringIO(), StringIO()
+    call_command("load_catalogue", stdout=first)
+    call_command("load_catalogue", stdout=again)
+    assert "Interviewer guide steps written: 30" in first.getvalue()  # 5 case studies x 6
+    assert "Interviewer guide steps written: 0" in again.getvalue()
