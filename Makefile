@@ -125,6 +125,10 @@ run: install ## Set up (migrate, catalogue, demo accounts) and serve the app wit
 	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) manage.py demo_accounts
 	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) scripts/devserver.py --host $(HOST) --port $(PORT)
 
+# Two pytest-xdist workers: the tests that share Redis, worker processes or a browser run in
+# one group on one worker (conftest.py), the database-only tests share the other core.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+
 test: install $(AXE_STAMP) ## Lint, check the import contracts, then run the whole test suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo

@@ -17,6 +17,28 @@ CHROMIUM = os.environ.get("MLSD_CHROMIUM", "/usr/bin/chromium")
 # app, WebSockets included, in this process).
 pytest_plugins = ["tests.asgi_server"]
 
+# `make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`), each with its
+# own test database. Whatever shares state outside that database -- Redis (Celery queues, the
+# channel layer, flushes in the fault tests), worker processes, browsers, live servers, files
+# under var/ that `make run` or the example venv build -- stays in one group, so those tests
+# run one after another on one worker as before, while the database-only tests share the
+# other core.
+SHARED_STATE_FIXTURES = frozenset({
+    "celery_workers", "celery_worker_process", "require_redis", "live_server", "browser",
+    "page", "asgi_live_server",
+})
+SHARED_STATE_MARKERS = ("services", "e2e", "slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SHARED_STATE_FIXTURES or any(
+                item.get_closest_marker(name) for name in SHARED_STATE_MARKERS):
+            item.add_marker(pytest.mark.xdist_group("shared-state"))
+
 
 def skip_or_fail(reason: str) -> None:
     if REQUIRE_SERVICES:

@@ -12,6 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Exchange, Queue
 
+from mlsd_site.channel_layers import redis_channel_layer
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MLSD_VAR_DIR", BASE_DIR / "var"))
 
@@ -140,8 +142,7 @@ CHANNEL_LAYER_URL = os.environ.get("CHANNEL_LAYER_URL", "")
 CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "mlsd-live")
 CHANNEL_LAYERS = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer",
-         "CONFIG": {"hosts": [CHANNEL_LAYER_URL], "prefix": CHANNEL_LAYER_PREFIX}}
+        redis_channel_layer(CHANNEL_LAYER_URL, CHANNEL_LAYER_PREFIX)
         if CHANNEL_LAYER_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )

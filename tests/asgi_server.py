@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from mlsd_site.channel_layers import redis_channel_layer
+
 # The Redis database the live tests' channel layers use (the Celery tests use 15, the
 # benchmarks 14 and flush it).
 LIVE_TEST_REDIS_DB = 13
@@ -38,8 +40,7 @@ def live_channel_layer_url() -> str:
 
 def redis_channel_layers(url: str, prefix: str) -> dict:
     """CHANNEL_LAYERS for a Redis layer at ``url`` with keys under ``prefix``."""
-    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                        "CONFIG": {"hosts": [url], "prefix": prefix}}}
+    return {"default": redis_channel_layer(url, prefix)}
 
 
 @dataclass

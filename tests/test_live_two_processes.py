@@ -171,3 +171,16 @@ def test_what_is_posted_through_one_process_is_pushed_by_the_other(web_processes
                                         "version": 2}))
         assert next_message(console_on_b) == {"type": "typing", "step": 1,
                                               "text": "Predict ETA", "version": 2}
+
+
+def test_a_quiet_room_stays_connected_past_the_layers_blocking_reads(web_processes):
+    """Nothing happens in the room for longer than channels_redis's 5 s blocking read (twice
+    over): the page stays connected and still gets the next event. (With redis-py's default
+    5 s socket timeout the two raced and the consumer died, dropping the socket.)"""
+    room = LiveRoom.objects.create(candidate=candidate(), interviewer=interviewer(),
+                                   case_study=CaseStudyFactory())
+    with open_socket(web_processes["a"], room, room.interviewer) as console:
+        time.sleep(12)  # a quiet room: no message for the consumer to read
+        seq = event_append(room=room, kind=LiveEvent.Kind.NOTE, body="still there?").seq
+        message = next_message(console)
+        assert [(e["seq"], e["body"]) for e in message["events"]] == [(seq, "still there?")]

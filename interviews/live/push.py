@@ -13,7 +13,9 @@ other; without it, the layer is this process's memory (``make run``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -39,8 +41,22 @@ def room_wake(room_id: int, seq: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": "log.grew", "seq": seq}
     try:
-        async_to_sync(layer.group_send)(room_group(room_id), {"type": "log.grew", "seq": seq})
-    except Exception:  # a down Redis must not fail the write that already committed
-        logger.warning("live: could not push room %s seq %s", room_id, seq, exc_info=True)
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual caller: a sync view or a Celery task
+        _send(layer, room_group(room_id), message)
+        return
+    # This thread runs an event loop (a process driving Playwright's sync API, say), which
+    # async_to_sync refuses to block: send from a short-lived thread of our own instead.
+    sender = threading.Thread(target=_send, args=(layer, room_group(room_id), message),
+                              name="live-room-wake")
+    sender.start()
+    sender.join(timeout=10)
 
+
+def _send(layer, group: str, message: dict) -> None:
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # a down Redis must not fail the write that already committed
+        logger.warning("live: could not push %s to %s", message, group, exc_info=True)
