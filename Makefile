@@ -125,9 +125,10 @@ run: install ## Set up (migrate, catalogue, demo accounts) and serve the app wit
 	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) manage.py demo_accounts
 	$(RUN_ENV) $(RUN_SECRET_ENV) $(PY) scripts/devserver.py --host $(HOST) --port $(PORT)
 
-# Two pytest-xdist workers: the tests that share Redis, worker processes or a browser run in
-# one group on one worker (conftest.py), the database-only tests share the other core.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# `make test PYTEST_ARGS="-n 2 --dist loadgroup"` runs on two pytest-xdist workers (about
+# half the time; conftest.py keeps the tests that share Redis, workers or a browser in one
+# group). Not the default yet: a browser test's last request can deadlock its test
+# database's flush more often under that load (README, Tests).
 
 test: install $(AXE_STAMP) ## Lint, check the import contracts, then run the whole test suite
 	$(VENV)/bin/ruff check .
