@@ -243,6 +243,15 @@ class Score(models.Model):
     latency_p50_ms = models.FloatField()
     latency_p99_ms = models.FloatField()
     latency_budget_ms = models.PositiveIntegerField()
+    serving = models.JSONField(
+        default=dict, blank=True,
+        help_text="The serving evaluation: load time, peak memory, the Poisson load test at "
+                  "the target rate and twice it, the latency-vs-load curve, the highest rate "
+                  "within budget, cost per million predictions.")
+    scenarios = models.JSONField(
+        default=dict, blank=True,
+        help_text="{public|all: {scenario: {value, low, high, rows}}}: the primary metric "
+                  "on each scenario slice (cold start, latest week, missing features).")
     artifact_bytes = models.PositiveBigIntegerField()
     scoring_seconds = models.FloatField()
     network_isolated = models.BooleanField(default=False)
@@ -321,6 +330,10 @@ class LeaderboardEntry(models.Model):
     metrics = models.JSONField(help_text="{public|private: {metric: value}}")
     latency_p99_ms = models.FloatField()
     latency_budget_ms = models.PositiveIntegerField()
+    serving = models.JSONField(
+        default=dict, blank=True,
+        help_text="The entry's submission's serving figures for the board's columns "
+                  "(p99 at the target rate, highest rate within budget, cost).")
     artifact_bytes = models.PositiveBigIntegerField()
     submission_count = models.PositiveIntegerField(default=1)
     last_submitted_at = models.DateTimeField()
@@ -420,3 +433,56 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%H:%M:%S}"
+
+
+class DesignClaim(models.Model):
+    """A claim a candidate makes in steps 2-4 of an interview session that the model they
+    link to the session can be measured against (``grading.selectors.claims`` gives the
+    verdict: supported, not supported or inconclusive)."""
+
+    class Kind(models.TextChoices):
+        HELDOUT_METRIC = "heldout_metric", "Metric on held-out data"
+        SCENARIO_METRIC = "scenario_metric", "Metric on a scenario slice"
+        LATENCY_P99 = "latency_p99", "p99 latency at the target rate"
+        MODEL_SIZE = "model_size", "Model size"
+        BEATS_BASELINE = "beats_baseline", "Beats the reasonable baseline"
+
+    class Comparator(models.TextChoices):
+        AT_MOST = "le", "at most"
+        AT_LEAST = "ge", "at least"
+
+    session = models.ForeignKey("interviews.InterviewSession", on_delete=models.CASCADE,
+                                related_name="design_claims")
+    step_number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    metric = models.CharField(max_length=40, blank=True)
+    scenario = models.CharField(max_length=40, blank=True)
+    comparator = models.CharField(max_length=2, choices=Comparator.choices, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session", "step_number", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(step_number__gte=2, step_number__lte=4),
+                                   name="claim_in_steps_2_to_4"),
+            models.CheckConstraint(condition=finite_or_null("value"),
+                                   name="claim_value_finite"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (step {self.step_number}) of {self.session_id}"
+
+
+class SessionModelLink(models.Model):
+    """The scored submission a candidate linked to one of their interview sessions: the
+    model their design claims are checked against."""
+
+    session = models.OneToOneField("interviews.InterviewSession", on_delete=models.CASCADE,
+                                   related_name="model_link")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    linked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.session_id} -> {self.submission_id}"

@@ -102,6 +102,9 @@ class CaseStudy(models.Model):
     secondary_metrics = models.JSONField(default=list, blank=True)
     online_metrics = models.JSONField(default=list, blank=True)
     latency_budget_ms = models.PositiveIntegerField()
+    target_rate_rps = models.FloatField(
+        default=20.0, help_text="The serving load test's request rate: the case's peak "
+                                "traffic scaled to one core, in requests per second.")
     duration_seconds = models.PositiveIntegerField(
         default=45 * 60, help_text="Interview length in seconds (45 minutes by default)."
     )
