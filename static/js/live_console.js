@@ -16,16 +16,11 @@
  *   a refusal shows its reason under the form.
  */
 import { openLiveFeed } from "./lib/live_feed.js";
-import { csrfToken } from "./lib/autosave.js";
+import { clock, element, keepPresence, postForm as post, showConnectionStatus as showStatus }
+  from "./lib/live_page.js";
 
 const ANSWERS_REFRESH_MS = 10000;
 const TYPING_SHOWN_MS = 2500;
-const STATUS_TEXT = {
-  connecting: "Connecting…",
-  live: "Live",
-  polling: "Reconnecting… showing updates every few seconds",
-  reconnecting: "Reconnecting…",
-};
 
 const root = document.getElementById("live");
 if (root && root.dataset.role === "interviewer") liveConsole(root);
@@ -33,57 +28,17 @@ if (root && root.dataset.role === "interviewer") liveConsole(root);
 function liveConsole(root) {
   const historyUpTo = Number(root.dataset.lastSeq || 0);
   const state = root.dataset.state;
-  const statusEl = document.getElementById("live-status");
   const countdown = document.querySelector("#countdown .countdown-value");
 
   /* ---------------------------------------------------------------- helpers */
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function clock(ms) {
-    if (ms === null || ms === undefined) return "";
-    const s = Math.max(0, Math.floor(ms / 1000));
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const sec = String(s % 60).padStart(2, "0");
-    return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-  }
 
   function isNew(event) {
     return event.seq > historyUpTo;
   }
 
-  function showStatus(status) {
-    if (!statusEl) return;
-    statusEl.dataset.status = status;
-    statusEl.querySelector("[data-status-text]").textContent = STATUS_TEXT[status] || status;
-  }
-
-  function post(url, data) {
-    const body = new FormData();
-    Object.entries(data).forEach(([key, value]) => body.append(key, value));
-    return fetch(url, {
-      method: "POST", body, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
-    });
-  }
-
   /* ---------------------------------------------------------------- presence */
 
-  const presenceUrl = root.dataset.presenceUrl;
-  setTimeout(() => post(presenceUrl, { present: "1" }).catch(() => undefined), 1500);
-  window.addEventListener("pagehide", () => {
-    if (!navigator.sendBeacon || state === "ended") return;
-    const body = new FormData();
-    body.append("present", "");
-    body.append("csrfmiddlewaretoken", csrfToken());
-    navigator.sendBeacon(presenceUrl, body);
-  });
+  keepPresence(root.dataset.presenceUrl, () => state === "ended");
 
   function showPresence(event) {
     if (!event.data || event.data.role !== "candidate") return;

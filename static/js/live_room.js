@@ -15,16 +15,12 @@
  * the seq the server rendered the page at are history: they are shown, never announced.
  */
 import { openLiveFeed } from "./lib/live_feed.js";
-import { Autosave, csrfToken, localizeTimes } from "./lib/autosave.js";
+import { clock, element, keepPresence, postForm as post, showConnectionStatus as showStatus }
+  from "./lib/live_page.js";
+import { Autosave, localizeTimes } from "./lib/autosave.js";
 import { toast } from "./lib/toasts.js";
 
 const TYPING_THROTTLE_MS = 150;
-const STATUS_TEXT = {
-  connecting: "Connecting…",
-  live: "Live",
-  polling: "Reconnecting… showing updates every few seconds",
-  reconnecting: "Reconnecting…",
-};
 
 const root = document.getElementById("live");
 if (root && root.dataset.role === "candidate") liveRoom(root);
@@ -32,55 +28,17 @@ if (root && root.dataset.role === "candidate") liveRoom(root);
 function liveRoom(root) {
   const historyUpTo = Number(root.dataset.lastSeq || 0);
   const running = root.dataset.state === "running";
-  const statusEl = document.getElementById("live-status");
   let ended = false;
 
   /* ---------------------------------------------------------------- small helpers */
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function clock(ms) {
-    if (ms === null || ms === undefined) return "";
-    const s = Math.max(0, Math.floor(ms / 1000));
-    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-  }
 
   function isNew(event) {
     return event.seq > historyUpTo;
   }
 
-  function showStatus(status) {
-    if (!statusEl) return;
-    statusEl.dataset.status = status;
-    statusEl.querySelector("[data-status-text]").textContent = STATUS_TEXT[status] || status;
-  }
-
-  function post(url, data) {
-    const body = new FormData();
-    Object.entries(data).forEach(([key, value]) => body.append(key, value));
-    return fetch(url, {
-      method: "POST", body, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
-    });
-  }
-
   /* ---------------------------------------------------------------- presence */
 
-  const presenceUrl = root.dataset.presenceUrl;
-  // The page's GET said "joined"; a reload's "left" beacon may land after it, so say it again.
-  setTimeout(() => post(presenceUrl, { present: "1" }).catch(() => undefined), 1500);
-  window.addEventListener("pagehide", () => {
-    if (!navigator.sendBeacon || ended) return;
-    const body = new FormData();
-    body.append("present", "");
-    body.append("csrfmiddlewaretoken", csrfToken());
-    navigator.sendBeacon(presenceUrl, body);
-  });
+  keepPresence(root.dataset.presenceUrl, () => ended);
 
   function showPresence(event) {
     const role = event.data && event.data.role;
