@@ -51,8 +51,13 @@ def page(browser, live_server):
     page.on("console", lambda msg: msg.type == "error" and console_errors.append(msg.text))
     page.console_errors = console_errors
     yield page
-    # Nothing more reaches the server (the interview's heartbeat, the save a page sends on
-    # pagehide): a request landing while the test database is flushed deadlocks the flush.
+    close_quietly(context)
+
+
+def close_quietly(context) -> None:
+    """Close a browser context after aborting its requests: nothing more reaches the server
+    (the interview's heartbeat, the save a page sends on pagehide), since a request landing
+    while the test database is flushed deadlocks the flush."""
     context.route("**/*", lambda route: route.abort())
     context.close()
 

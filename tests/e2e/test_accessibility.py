@@ -20,7 +20,7 @@ from interviews.models import CaseStudy, InterviewSession, StepTime
 from interviews.services.autosave import answer_save
 from interviews.services.sessions import session_start, session_submit
 from interviews.tests.factories import candidate, graded, released
-from tests.e2e.conftest import axe_report, axe_violations, screenshot
+from tests.e2e.conftest import axe_report, axe_violations, close_quietly, screenshot
 from tests.e2e.test_csp_console import html_pages
 from tests.e2e.test_scorecard_flow import DIAGRAM, double_graded_history, take_interview
 from tests.test_crawl_security import site  # noqa: F401 - the fixture is reused
@@ -167,7 +167,7 @@ def test_every_page_passes_axe_at_both_widths_as_every_role(tour, browser, live_
                 if overflow:
                     problems.append(f"{where}: wider than its card or the screen: {overflow}")
                 visited += 1
-        context.close()
+        close_quietly(context)
     assert not problems, "\n".join(problems)
     assert visited > 60
 
@@ -203,8 +203,7 @@ def interview_page(keyboard_pages, browser, live_server):
     yield page
     # Nothing more reaches the server (the heartbeat, the save the page sends on pagehide):
     # a request landing while the test database is flushed deadlocks the flush.
-    context.route("**/*", lambda route: route.abort())
-    context.close()
+    close_quietly(context)
 
 
 def active_element(page) -> str:

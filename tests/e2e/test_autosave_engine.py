@@ -20,7 +20,7 @@ from psycopg import sql
 from interviews.models import Answer, CaseStudy, Grade
 from interviews.scorecards.services import grade_claim
 from interviews.tests.factories import interviewer, submitted_session
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import close_quietly, screenshot
 from tests.e2e.test_database_faults import dsn
 from tests.e2e.test_interview_session import candidate_login, start_interview  # noqa: F401
 
@@ -243,7 +243,7 @@ def test_both_pages_retry_a_failing_save_with_jittered_backoff_and_lose_nothing(
         backup_prefix=f"mlsd:grade:{submitted.pk}:{grader.pk}:", toast="Restored changes")
     grade.refresh_from_db()
     assert grade.summary == scorecard_text + " Typed as the tab was left."
-    context.close()
+    close_quietly(context)
 
     # Each retry waited its backoff (1, 2, 4, 8 s) less a random part of up to 30 %: never
     # early, never more than a busy machine's lateness beyond it, and the two pages apart.

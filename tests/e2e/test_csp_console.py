@@ -7,6 +7,7 @@ import re
 import pytest
 from django.test import Client
 
+from tests.e2e.conftest import close_quietly
 from tests.test_crawl_security import crawl, site  # noqa: F401 - the fixture is reused
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -63,6 +64,6 @@ def test_no_page_violates_the_csp_or_logs_an_error(site, browser, live_server): 
             if violations or errors:
                 problems.append((role, url, violations, list(errors)))
             visited += 1
-        context.close()
+        close_quietly(context)
     assert problems == []
     assert visited > 20

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from conftest import skip_or_fail
 from interviews.models import Answer, CaseStudy, InterviewSession, QuestionAsked, StepTime
 from interviews.services.catalogue import demo_accounts_ensure
-from tests.e2e.conftest import ROOT, screenshot
+from tests.e2e.conftest import ROOT, close_quietly, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -232,7 +232,7 @@ def test_short_interview_runs_out_and_late_edits_are_refused(page, candidate_log
     expect(stalled.get_by_test_id("answer-2")).not_to_be_editable()
     assert Answer.objects.get(session=session, step_number=2).text == ""
     screenshot(stalled, "interview-time-up", full_page=False)
-    stalled_context.close()
+    close_quietly(stalled_context)
 
     page.get_by_test_id("review-link").click()
     page.wait_for_url(re.compile(r"/sessions/\d+/review/$"))

@@ -19,7 +19,7 @@ from interviews.scorecards.services import grade_claim
 from interviews.services.autosave import answer_save
 from interviews.services.sessions import session_start, session_submit
 from interviews.tests.factories import candidate, interviewer
-from tests.e2e.conftest import ROOT, screenshot
+from tests.e2e.conftest import ROOT, close_quietly, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -72,8 +72,7 @@ def open_as(browser, live_server):
     for context in contexts:
         # Closing a page sends its last heartbeat; refused here, so that no request still
         # runs on the server while the test database is emptied.
-        context.route("**/*", lambda route: route.abort())
-        context.close()
+        close_quietly(context)
 
 
 def mermaid_requests(page) -> list[str]:

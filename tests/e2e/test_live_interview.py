@@ -14,7 +14,7 @@ from django.test import Client
 from interviews.live.models import LiveRoom
 from interviews.models import CaseStudy, EvidenceQuote
 from interviews.tests.factories import candidate, interviewer
-from tests.e2e.conftest import axe_report, axe_violations, screenshot
+from tests.e2e.conftest import axe_report, axe_violations, close_quietly, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]
@@ -46,8 +46,7 @@ def open_as(browser, asgi_live_server):
 
     yield open_page
     for context in contexts:
-        context.route("**/*", lambda route: route.abort())
-        context.close()
+        close_quietly(context)
 
 
 def expect_text(locator, text, timeout=WAIT_MS):

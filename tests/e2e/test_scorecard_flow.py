@@ -27,7 +27,7 @@ from interviews.services.autosave import answer_save
 from interviews.services.catalogue import demo_accounts_ensure
 from interviews.services.sessions import question_ask, session_start, session_submit
 from interviews.tests.factories import candidate, graded, interviewer, released
-from tests.e2e.conftest import ROOT, screenshot
+from tests.e2e.conftest import ROOT, close_quietly, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -281,7 +281,7 @@ def test_interviewer_grades_and_releases_then_the_candidate_reads_the_feedback(
     expect(reader.get_by_test_id("feedback")).not_to_contain_text("interviewer ")
     reader.evaluate("window.scrollTo(0, 0)")
     screenshot(reader, "scorecard-feedback", full_page=False)
-    context.close()
+    close_quietly(context)
 
     assert interviewer_errors == [], interviewer_errors
     assert reader_errors == [], reader_errors
