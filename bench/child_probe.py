@@ -57,7 +57,7 @@ def main(argv: list[str], started: float) -> int:
     def predictor(*args: Any, **kwargs: Any) -> Callable[[int | None], np.ndarray]:
         predict = make_predictor(*args, **kwargs)
         full, one_request = span("predict", predict), span("latency", predict)
-        return lambda rows: full(rows) if rows is None else one_request(rows)
+        return lambda rows, start=0: full(rows) if rows is None else one_request(rows, start)
 
     sandbox_child._onnx_predictor = predictor
     code = sandbox_child.main(argv)  # changes into the job folder

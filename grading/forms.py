@@ -19,3 +19,15 @@ class SubmissionForm(forms.Form):
         if artifact.size > limit:
             raise forms.ValidationError(upload_too_large_message(artifact.size, limit))
         return artifact
+
+
+class DesignClaimForm(forms.Form):
+    """A design claim as posted by the claim editor: parsing only (a number is a number);
+    what a claim of each kind needs is checked by ``grading.services.claims``."""
+
+    kind = forms.CharField(max_length=24)
+    metric = forms.CharField(max_length=40, required=False)
+    scenario = forms.CharField(max_length=40, required=False)
+    comparator = forms.CharField(max_length=2, required=False)
+    value = forms.FloatField(required=False, error_messages={
+        "invalid": "Enter the claimed value as a number, e.g. 0.35 (a dot for decimals)."})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grading import views
+from grading import views, views_claims
 
 app_name = "grading"
 
@@ -15,4 +15,12 @@ urlpatterns = [
          name="submission_status"),
     path("submissions/<uuid:submission_uuid>/pin/", views.submission_pin,
          name="submission_pin"),
+    path("sessions/<int:session_id>/claims/<int:step>/", views_claims.claims_step,
+         name="claims_step"),
+    path("sessions/<int:session_id>/claims/<int:step>/<int:claim_id>/",
+         views_claims.claim_edit, name="claim_edit"),
+    path("sessions/<int:session_id>/claims/<int:step>/<int:claim_id>/delete/",
+         views_claims.claim_delete, name="claim_delete"),
+    path("sessions/<int:session_id>/model-link/", views_claims.session_model_link,
+         name="session_model_link"),
 ]

@@ -11,6 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from grading.engine.artifacts import mib_text
 from grading.forms import SubmissionForm
 from grading.selectors.datasets import (
+    TRAINING_FILES,
     dataset_active,
     dataset_active_or_404,
     scoring_task_for,
@@ -23,6 +24,8 @@ from grading.selectors.leaderboards import (
     leaderboard_settings,
     metric_column,
 )
+from grading.selectors.scenarios import submission_scenarios
+from grading.selectors.serving import leaderboard_pareto_chart, serving_view
 from grading.selectors.standings import combined_standings
 from grading.selectors.submissions import (
     quota_remaining,
@@ -44,13 +47,6 @@ from grading.validator.build import validator_zipapp
 from interviews.selectors.catalogue import case_study_get_published
 from mlsd_site import roles
 from mlsd_site.ratelimit import rate_limited
-
-TRAINING_FILES = {
-    "train.csv": "text/csv",
-    "train.parquet": "application/vnd.apache.parquet",
-    "data_dictionary.json": "application/json",
-    "data_dictionary.md": "text/markdown",
-}
 
 
 @login_required
@@ -141,6 +137,8 @@ def _submission_context(request: HttpRequest, submission) -> dict:
         "score": score,
         "view": submission_view(submission=submission, score=score,
                                           leaderboard=leaderboard),
+        "scenarios": submission_scenarios(score=score, leaderboard=leaderboard),
+        "serving": serving_view(score=score),
         "queue": submission_queue_status(submission=submission),
         "failure": submission_failure_help(submission=submission, viewer=request.user,
                                            leaderboard=leaderboard),
@@ -203,7 +201,8 @@ def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "grading/leaderboard.html#leaderboard-table", {"board": page})
     return render(request, "grading/leaderboard.html", {
         "board": page, "case_study": board.case_study,
-        "history_chart": leaderboard_history_chart(board=page)})
+        "history_chart": leaderboard_history_chart(board=page),
+        "pareto_chart": leaderboard_pareto_chart(board=page)})
 
 
 @login_required

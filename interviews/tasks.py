@@ -11,3 +11,22 @@ def submit_overdue_sessions_task() -> int:
     worker scoring jobs never occupy: sessions past their deadline become submitted even when
     the candidate never comes back. Idempotent; safe to run on several workers at once."""
     return session_submit_overdue()
+
+
+@shared_task(name="interviews.send_booking_reminders", ignore_result=True)
+def send_booking_reminders_task() -> int:
+    """Beat runs this every ``BOOKING_REMINDER_SWEEP_SECONDS`` (60 s): each booking starting
+    within ``SCHEDULING_REMINDER_MINUTES`` gets its reminder, once (claimed row by row)."""
+    from interviews.scheduling.services import booking_reminders_send
+
+    return booking_reminders_send()
+
+
+@shared_task(name="interviews.settle_booking_attendance", ignore_result=True)
+def settle_booking_attendance_task() -> int:
+    """Beat runs this every five minutes: bookings whose slot is over are recorded as held or
+    as a no-show, from who pressed Join (``bookings_settle_attendance``). Idempotent."""
+    from interviews.scheduling.services import bookings_settle_attendance
+
+    return bookings_settle_attendance()
+

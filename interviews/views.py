@@ -17,6 +17,7 @@ from django_htmx.http import (
 from interviews.answer_diff import compare_lines
 from interviews.forms import AnswerSaveForm, FocusForm, QuestionForm
 from interviews.models import InterviewSession
+from interviews.scheduling import selectors as scheduling_selectors
 from interviews.scorecards.selectors.feedback import (
     feedback_for_candidate,
     skill_profile_for_candidate,
@@ -61,6 +62,10 @@ def home(request: HttpRequest) -> HttpResponse:
             "case_studies": case_study_list_published(),
             "rubric": rubric_current(),
             "running": sessions_running_for(user=request.user),
+            # Booked interviews (as candidate or interviewer) with their join buttons.
+            "upcoming": (scheduling_selectors.upcoming_bookings(user=request.user)
+                         if request.user.is_authenticated else []),
+            "upcoming_time_zone": scheduling_selectors.time_zone_of(request.user),
         },
     )
 

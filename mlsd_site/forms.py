@@ -50,3 +50,17 @@ class LoginForm(AuthenticationForm):
                     "Confirm your e-mail address first: open the link we sent you.",
                     code="unverified") from None
             raise
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal access token: its name, what it may do, how long it lives."""
+
+    name = forms.CharField(max_length=80, label="Name",
+                           help_text="What the token is for, e.g. “laptop notebook”.")
+    scope = forms.ChoiceField(
+        label="Access", widget=forms.RadioSelect, initial="read",
+        choices=[("read", "Read: case studies, training data, your submissions, leaderboards"),
+                 ("submit", "Read and submit models")])
+    days = forms.TypedChoiceField(label="Expires after", coerce=int, initial=90,
+                                  choices=[(7, "7 days"), (30, "30 days"), (90, "90 days"),
+                                           (365, "1 year")])

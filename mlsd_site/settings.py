@@ -6,6 +6,7 @@ Defaults run with no servers at all: a SQLite file and kombu's filesystem broker
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -176,10 +177,20 @@ MAILERS = {
             "use_tls": env_bool("EMAIL_USE_TLS", True),
             "use_ssl": env_bool("EMAIL_USE_SSL", False),
             "timeout": env_int("EMAIL_TIMEOUT", 10),
-        } if _EMAIL_BACKEND.endswith(".smtp.EmailBackend") else {},
+        } if _EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+        # One file per message, for a test that reads what a worker process sent.
+        else {"file_path": os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
+        if _EMAIL_BACKEND.endswith(".filebased.EmailBackend") else {},
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mlsd-mock <noreply@localhost>")
+# Links in e-mails sent outside a request (booking reminders from Celery beat) start here.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Scheduling: calendar invitations' UIDs end in this domain; reminders go out this many
+# minutes before a booking starts.
+SCHEDULING_CALENDAR_DOMAIN = os.environ.get(
+    "SCHEDULING_CALENDAR_DOMAIN", urlsplit(SITE_URL).hostname or "localhost")
+SCHEDULING_REMINDER_MINUTES = env_int("SCHEDULING_REMINDER_MINUTES", 60)
 # How long a sign-up's verification link works.
 EMAIL_VERIFICATION_MAX_AGE_HOURS = env_int("EMAIL_VERIFICATION_MAX_AGE_HOURS", 48)
 
@@ -289,6 +300,8 @@ RATE_LIMITS = {
         ("signup", "5/h", "20/h"),
         ("login", "10/m", "60/m"),
         ("verify", "5/h", "20/h"),
+        # Every request with a personal access token (grading/api/auth.py), per token.
+        ("api", "120/m", "600/m"),
     )
 }
 
@@ -349,6 +362,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "interviews.submit_overdue_sessions",
         "schedule": float(os.environ.get("INTERVIEW_SWEEP_SECONDS", "30")),
     },
+    # Sends each booking's reminder once, SCHEDULING_REMINDER_MINUTES before it starts.
+    "booking-reminders": {
+        "task": "interviews.send_booking_reminders",
+        "schedule": float(os.environ.get("BOOKING_REMINDER_SWEEP_SECONDS", "60")),
+    },
+    # Records each booking as held or a no-show once its slot is over.
+    "booking-attendance": {
+        "task": "interviews.settle_booking_attendance",
+        "schedule": 300.0,
+    },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Each worker process records itself (hostname, queues) every WORKER_HEARTBEAT_SECONDS from
@@ -380,6 +403,16 @@ if SANDBOX_ALLOW_WEAK_ISOLATION and not DEBUG:
         "worker that cannot isolate models must refuse to score them.")
 SCORING_QUEUED_TIMEOUT = env_int("SCORING_QUEUED_TIMEOUT", 300)
 SCORING_RUNNING_TIMEOUT = env_int("SCORING_RUNNING_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60)
+# The serving cost per million predictions is priced from one CPU core-hour (USD): about
+# half a 2-vCPU general-purpose cloud instance's hourly price.
+try:
+    GRADING_PRICE_PER_CORE_HOUR_USD = float(
+        os.environ.get("GRADING_PRICE_PER_CORE_HOUR_USD", "0.05"))
+except ValueError:
+    GRADING_PRICE_PER_CORE_HOUR_USD = -1.0
+if not 0 < GRADING_PRICE_PER_CORE_HOUR_USD < 1e6:
+    raise ImproperlyConfigured(
+        "GRADING_PRICE_PER_CORE_HOUR_USD must be a positive number of US dollars, e.g. 0.05.")
 
 LOGGING = {
     "version": 1,

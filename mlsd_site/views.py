@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grading.selectors.workers import workers_health
 from mlsd_site.accounts import (
@@ -17,8 +18,9 @@ from mlsd_site.accounts import (
     verification_resend,
     verification_send,
 )
-from mlsd_site.forms import ResendForm, SignupForm
+from mlsd_site.forms import ApiTokenForm, ResendForm, SignupForm
 from mlsd_site.ratelimit import posted, rate_limited
+from mlsd_site.tokens import TokenNameTaken, token_create, token_revoke, tokens_for_user
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,3 +109,39 @@ def healthz(request: HttpRequest) -> JsonResponse:
         ]
         body["workers_per_queue"] = health.workers_per_queue
     return JsonResponse(body, status=200 if database_ok else 503)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The account's personal access tokens: make one (its secret is shown once, in this
+    response only), see when each was last used, revoke."""
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            scopes = ["read", "submit"] if data["scope"] == "submit" else ["read"]
+            try:
+                created = token_create(user=request.user, name=data["name"], scopes=scopes,
+                                       days=data["days"])
+            except TokenNameTaken:
+                form.add_error("name", "You have a token of that name already: pick another, "
+                                       "or revoke that one first.")
+            else:
+                form = ApiTokenForm()
+        if not created:
+            status = 422
+    return render(request, "registration/api_tokens.html",
+                  {"form": form, "created": created, "now": timezone.now(),
+                   "tokens": tokens_for_user(user=request.user)}, status=status)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = token_revoke(user=request.user, token_id=token_id)
+    messages.success(request, f"The token “{token.name}” is revoked: it no longer works.")
+    return redirect("api_tokens")

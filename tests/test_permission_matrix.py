@@ -64,6 +64,34 @@ TABLE: list[Row] = [
     row("logout", "GET", ALL_405, "POST only"),
     row("logout", "POST", "302 | 302 | 302 | 302 | 302", "log out"),
     row("healthz", "GET", "200 | 200 | 200 | 200 | 200", "liveness"),
+    row("api_tokens", "GET", f"{LOGIN} | 200 | 200 | 200 | 200", "one's personal access tokens"),
+    row("api_tokens", "POST", f"{LOGIN} | 200 | 200 | 200 | 200",
+        "make a token (its secret is shown once, in this answer)"),
+    row("api_token_revoke", "GET", f"{LOGIN} | 405 | 405 | 405 | 405",
+        "POST only (log-in checked first)"),
+    row("api_token_revoke", "POST", f"{LOGIN} | 302 | 404 | 404 | 404",
+        "revoke one's own token"),
+    # --- the JSON API and the mlsd command line (grading/api/) -----------------------------
+    # The api: rows send each role's own token (read and submit) instead of a session: the
+    # API takes no cookies. Anonymous sends none.
+    row("api_docs", "GET", "200 | 200 | 200 | 200 | 200",
+        "the API page: notebook example, command line, endpoints from the schema"),
+    row("api_cli", "GET", "200 | 200 | 200 | 200 | 200", "the mlsd.pyz command line"),
+    row("api_cli_wheel", "GET", "200 | 200 | 200 | 200 | 200", "the mlsd wheel (pip install)"),
+    row("api:openapi-json", "GET", "200 | 200 | 200 | 200 | 200", "the OpenAPI schema"),
+    row("api:api-root", "GET", "404 | 404 | 404 | 404 | 404",
+        "the API's root: nothing there (its page is /api/)"),
+    row("api:me", "GET", "401 | 200 | 200 | 200 | 200", "who the token acts as"),
+    row("api:case_studies", "GET", "401 | 200 | 200 | 200 | 200", "the case studies"),
+    row("api:case_study", "GET", "401 | 200 | 200 | 200 | 200", "a case study's model contract"),
+    row("api:training_file", "GET", "401 | 200 | 200 | 200 | 200", "training data download"),
+    row("api:submission_create", "GET", ALL_405, "POST only"),
+    row("api:submission_create", "POST", "401 | 422 | 422 | 403 | 403",
+        "upload a model (candidates; a file that is no model: refused, no quota used)"),
+    row("api:submissions", "GET", "401 | 200 | 200 | 200 | 200", "one's own submissions"),
+    row("api:submission", "GET", "401 | 200 | 404 | 200 | 200",
+        "the owner's submission: status and scores as its page"),
+    row("api:leaderboard", "GET", "401 | 200 | 200 | 200 | 200", "a leaderboard's ranking"),
     row("admin:index", "GET",
         "302 admin login | 302 admin login | 302 admin login | 302 admin login | 200",
         "Django admin (staff only)"),
@@ -154,6 +182,57 @@ TABLE: list[Row] = [
         "the room's event log after a seq, as JSON (notes for the interviewer only)"),
     row("live:answers", "GET", f"{LOGIN} | 404 | 404 | 200 | 404",
         "the candidate's saved answers and clock, as JSON (the console's catch-up)"),
+    # --- interviews: scheduling (interviews/scheduling/urls.py) ----------------------------
+    # A booking of the owner's with the interviewer (in two days: not yet joinable), and
+    # another open slot of the interviewer's.
+    row("scheduling:home", "GET", f"{LOGIN} | 200 | 200 | 200 | 200",
+        "one's schedule: upcoming bookings, time zone, record (interviewers: availability)"),
+    row("scheduling:time_zone", "GET", f"{LOGIN} | 405 | 405 | 405 | 405", "POST only"),
+    row("scheduling:time_zone", "POST", f"{LOGIN} | 302 | 302 | 302 | 302",
+        "set one's own time zone"),
+    row("scheduling:availability_add", "GET", f"{LOGIN} | 405 | 405 | 405 | 405", "POST only"),
+    row("scheduling:availability_add", "POST", f"{LOGIN} | 302 | 302 | 302 | 302",
+        "publish a window (interviewers: interview slots; candidates: peer slots)"),
+    row("scheduling:availability_withdraw", "GET", f"{LOGIN} | 405 | 405 | 405 | 405",
+        "POST only"),
+    row("scheduling:availability_withdraw", "POST", f"{LOGIN} | 404 | 404 | 302 | 404",
+        "withdraw one's own window"),
+    row("scheduling:book", "GET", f"{LOGIN} | 200 | 200 | 403 | 403",
+        "open interview slots (candidates)"),
+    row("scheduling:book", "POST", f"{LOGIN} | 302 | 302 | 403 | 403", "book an open slot"),
+    row("scheduling:booking", "GET", f"{LOGIN} | 200 | 404 | 200 | 404",
+        "a booking's page (its candidate and its interviewer)"),
+    row("scheduling:booking_cancel", "GET", f"{LOGIN} | 405 | 405 | 405 | 405", "POST only"),
+    row("scheduling:booking_cancel", "POST", f"{LOGIN} | 302 | 404 | 302 | 404",
+        "cancel the booking (either of its two people)"),
+    row("scheduling:booking_move", "GET", f"{LOGIN} | 405 | 405 | 405 | 405", "POST only"),
+    row("scheduling:booking_move", "POST", f"{LOGIN} | 302 | 404 | 302 | 404",
+        "move the booking to another slot (its candidate; the interviewer is told no)"),
+    row("scheduling:booking_join", "GET", f"{LOGIN} | 405 | 405 | 405 | 405", "POST only"),
+    row("scheduling:booking_join", "POST", f"{LOGIN} | 302 | 404 | 302 | 404",
+        "join at the time (before it: back to the booking with when it opens)"),
+    # A peer mock the owner made and the other candidate accepted; turn 1 (the other
+    # interviewing the owner) is over.
+    row("scheduling:peer_list", "GET", f"{LOGIN} | 200 | 200 | 403 | 403",
+        "one's peer mocks and the invite form (candidates)"),
+    row("scheduling:peer_list", "POST", f"{LOGIN} | 200 | 200 | 403 | 403",
+        "make a peer invite link (shown once, in this answer)"),
+    row("scheduling:peer_join", "GET", f"{LOGIN} | 200 | 200 | 200 | 200",
+        "a peer invite link: what it is, and an Accept button"),
+    row("scheduling:peer_join", "POST", f"{LOGIN} | 302 | 302 | 302 | 302",
+        "accept (candidates; others are told why not)"),
+    row("scheduling:peer", "GET", f"{LOGIN} | 200 | 200 | 404 | 404",
+        "a peer mock's page (its two candidates)"),
+    row("scheduling:peer_turn", "GET", f"{LOGIN} | 405 | 405 | 405 | 405", "POST only"),
+    row("scheduling:peer_turn", "POST", f"{LOGIN} | 302 | 302 | 404 | 404",
+        "open the next turn's live room (either of the two)"),
+    row("scheduling:peer_feedback", "GET", f"{LOGIN} | 404 | 200 | 404 | 404",
+        "the peer scorecard form (the turn's peer interviewer, once it is over)"),
+    row("scheduling:peer_feedback", "POST", f"{LOGIN} | 404 | 302 | 404 | 404",
+        "save or send the peer scorecard"),
+    row("scheduling:peer_rate", "GET", f"{LOGIN} | 405 | 405 | 405 | 405", "POST only"),
+    row("scheduling:peer_rate", "POST", f"{LOGIN} | 302 | 302 | 404 | 404",
+        "rate the feedback one received (nothing to rate yet: told so)"),
     # --- interviews: scorecards (interviews/scorecards/urls.py) ----------------------------
     row("scorecards:queue", "GET", f"{LOGIN} | 403 | 403 | 200 | 200", "the queue"),
     row("scorecards:calibration", "GET", f"{LOGIN} | 403 | 403 | 200 | 200",
@@ -215,6 +294,20 @@ TABLE: list[Row] = [
         "POST only (log-in checked first)"),
     row("grading:submission_pin", "POST", f"{LOGIN} | 409 | 404 | 404 | 404",
         "pin (the owner only; 409: not scored yet)"),
+    row("grading:claims_step", "GET", f"{LOGIN} | 302 | 404 | 404 | 404",
+        "a step's design claims and verdicts: the editor's htmx panel (the candidate; "
+        "without htmx, back to the page)"),
+    row("grading:claims_step", "POST", f"{LOGIN} | 302 | 404 | 404 | 404",
+        "add a design claim to step 2, 3 or 4 of one's own session"),
+    row("grading:claim_edit", "GET", ALL_405, "POST only"),
+    row("grading:claim_edit", "POST", f"{LOGIN} | 302 | 404 | 404 | 404",
+        "change one's own design claim"),
+    row("grading:claim_delete", "GET", ALL_405, "POST only"),
+    row("grading:claim_delete", "POST", f"{LOGIN} | 302 | 404 | 404 | 404",
+        "delete one's own design claim"),
+    row("grading:session_model_link", "GET", ALL_405, "POST only"),
+    row("grading:session_model_link", "POST", f"{LOGIN} | 302 | 404 | 404 | 404",
+        "link (or unlink) one's own session to one's own scored submission"),
 ]
 
 
@@ -296,6 +389,12 @@ class World:
     live_question_seq: int = 0
     live_follow_up: int = 0
     live_invite_token: str = ""
+    claim_id: int = 0  # a design claim on step 2 of the owner's running session
+    booking_id: int = 0  # the owner's booking with the interviewer
+    availability_id: int = 0  # the interviewer's weekly window
+    free_slot_id: int = 0  # an open slot of that window
+    peer_mock_id: int = 0  # the owner's peer mock with the other candidate
+    peer_token: str = ""  # its invite link's token
 
 
 def build_world(tiny_dataset) -> World:
@@ -319,6 +418,11 @@ def build_world(tiny_dataset) -> World:
     users = {"anonymous": None, "owner": owner, "other": candidate(username="other"),
              "interviewer": interviewer(username="grader"), "admin": admin_user(username="boss")}
     grader = users["interviewer"]
+    from mlsd_site.tokens import token_create
+
+    for user in (u for u in users.values() if u is not None):  # the api: rows' tokens
+        made = token_create(user=user, name="matrix", scopes=["read", "submit"], days=30)
+        user.api_secret, user.api_token_id = made.secret, made.token.pk
     # The running session is of another case study: starting one of the same case study
     # would return it.
     active = start_session(candidate_user=owner,
@@ -334,6 +438,10 @@ def build_world(tiny_dataset) -> World:
     graded(done_released, grader, dict.fromkeys(range(1, 8), 3))
     released(done_released)
     submission = SubmissionFactory(case_study=dataset.case_study, candidate=owner)
+    from grading.services.claims import ClaimInput, claim_add
+
+    claim = claim_add(candidate=owner, session=active, step_number=2,
+                      data=ClaimInput(kind="model_size", value=20))
     # Live rooms: a running one of a case study with no session running (the scorecard
     # sessions above are submitted), a waiting one of another.
     from interviews.live import services as live
@@ -353,7 +461,44 @@ def build_world(tiny_dataset) -> World:
                  submission_uuid=str(submission.uuid),
                  verification_token=verification_token(pending),
                  live_room=room.pk, live_waiting=waiting.pk, live_question_seq=question.seq,
-                 live_follow_up=follow_up.pk, live_invite_token=invite.token)
+                 live_follow_up=follow_up.pk, live_invite_token=invite.token,
+                 claim_id=claim.pk, **scheduling_world(owner=owner, host=grader, case=case))
+
+
+def scheduling_world(*, owner, host, case) -> dict:
+    """The interviewer's weekly window two days from now, and the owner's booking of its
+    first slot."""
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from interviews.scheduling import services as scheduling
+
+    day = timezone.now() + timedelta(days=2)
+    window = scheduling.availability_publish(owner=host, window=scheduling.WindowInput(
+        kind="interview", weekday=day.weekday(), start_time=time(9, 0), end_time=time(12, 0),
+        time_zone="UTC"))
+    first, free = window.slots.order_by("starts_at")[:2]
+    booking = scheduling.booking_create(candidate=owner, slot_id=first.pk, case_study=case,
+                                        notify=False)
+    from django.contrib.auth import get_user_model
+
+    from interviews.models import CaseStudy
+    from interviews.scheduling import peers
+
+    # Case studies no live room of the world's uses: a turn opens a room of its own.
+    invite = peers.peer_invite_create(
+        user=owner, first_case_study=CaseStudy.objects.get(slug="rental-search-ranking"),
+        second_case_study=CaseStudy.objects.get(slug="food-delivery-time"))
+    partner = get_user_model().objects.get(username="other")
+    peers.peer_invite_accept(token=invite.token, user=partner)
+    from interviews.live import services as live
+
+    # Turn 1 is over: the other candidate interviewed the owner and may write the scorecard.
+    room = peers.peer_turn_open(user=owner, peer_mock_id=invite.peer_mock.pk)
+    live.room_end(room=live.room_start(room=room, interviewer=partner), user=partner)
+    return {"booking_id": booking.pk, "availability_id": window.pk, "free_slot_id": free.pk,
+            "peer_mock_id": invite.peer_mock.pk, "peer_token": invite.token}
 
 
 def grade_form(levels: dict | None = None) -> dict:
@@ -366,9 +511,14 @@ def grade_form(levels: dict | None = None) -> dict:
 
 def request_for(name: str, world: World) -> tuple[dict, dict]:
     """URL kwargs and POST data for a row."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     grader_id = world.users["interviewer"].pk
     live = {"room_id": world.live_room}
     waiting = {"room_id": world.live_waiting}
+    from interviews.models import CaseStudy
+
+    case_pk = CaseStudy.objects.get(slug="ad-click-prediction").pk
     targets = {
         "interviews:case_study": ({"slug": world.case_slug}, {}),
         "interviews:session_start": ({"slug": world.case_slug}, {}),
@@ -430,6 +580,43 @@ def request_for(name: str, world: World) -> tuple[dict, dict]:
         "grading:submission": ({"submission_uuid": world.submission_uuid}, {}),
         "grading:submission_status": ({"submission_uuid": world.submission_uuid}, {}),
         "grading:submission_pin": ({"submission_uuid": world.submission_uuid}, {}),
+        "grading:claims_step": ({"session_id": world.active.pk, "step": 2},
+                                {"kind": "model_size", "value": "5"}),
+        "grading:claim_edit": ({"session_id": world.active.pk, "step": 2,
+                                "claim_id": world.claim_id},
+                               {"kind": "model_size", "value": "12"}),
+        "grading:claim_delete": ({"session_id": world.active.pk, "step": 2,
+                                  "claim_id": world.claim_id}, {}),
+        "grading:session_model_link": ({"session_id": world.active.pk}, {"action": "unlink"}),
+        "scheduling:time_zone": ({}, {"time_zone": "Europe/Berlin"}),
+        "scheduling:availability_add": ({}, {"repeats": "weekly", "weekday": "2",
+                                             "start_time": "14:00", "end_time": "16:00",
+                                             "slot_minutes": "60"}),
+        "scheduling:availability_withdraw": ({"availability_id": world.availability_id}, {}),
+        "scheduling:book": ({}, {"slot": str(world.free_slot_id), "case_study": str(case_pk)}),
+        "scheduling:booking": ({"booking_id": world.booking_id}, {}),
+        "scheduling:booking_cancel": ({"booking_id": world.booking_id}, {}),
+        "scheduling:booking_move": ({"booking_id": world.booking_id},
+                                    {"slot": str(world.free_slot_id)}),
+        "scheduling:booking_join": ({"booking_id": world.booking_id}, {}),
+        "scheduling:peer_list": ({}, {"first_case_study": str(case_pk),
+                                      "second_case_study": str(
+                                          CaseStudy.objects.get(slug="feed-ranking").pk)}),
+        "scheduling:peer_join": ({"token": world.peer_token}, {}),
+        "scheduling:peer": ({"peer_mock_id": world.peer_mock_id}, {}),
+        "scheduling:peer_turn": ({"peer_mock_id": world.peer_mock_id}, {}),
+        "scheduling:peer_feedback": ({"peer_mock_id": world.peer_mock_id, "turn": 1},
+                                     {"went_well": "Clear.", "action": "save"}),
+        "scheduling:peer_rate": ({"peer_mock_id": world.peer_mock_id, "turn": 1},
+                                 {"usefulness": "4"}),
+        "api_tokens": ({}, {"name": "another", "scope": "read", "days": "30"}),
+        "api_token_revoke": ({"token_id": world.users["owner"].api_token_id}, {}),
+        "api:case_study": ({"slug": world.case_slug}, {}),
+        "api:training_file": ({"slug": world.case_slug, "name": "train.csv"}, {}),
+        "api:submission_create": ({"slug": world.case_slug},
+                                  {"artifact": SimpleUploadedFile("model.onnx", b"no model")}),
+        "api:submission": ({"submission_uuid": world.submission_uuid}, {}),
+        "api:leaderboard": ({"slug": world.case_slug}, {}),
         "signup": ({}, {}),
         "verify_resend": ({}, {"email": "nobody@example.com"}),
         "verify_email": ({"token": world.verification_token}, {}),
@@ -521,9 +708,13 @@ def test_permission_matrix(client, catalogue, tiny_dataset):
         for role, expected in zip(ROLES, item.expect, strict=True):
             with transaction.atomic():
                 browser = Client()
-                if world.users[role] is not None:
+                headers = {}
+                if item.name.startswith("api:") and world.users[role] is not None:
+                    headers = {"Authorization": f"Bearer {world.users[role].api_secret}"}
+                elif world.users[role] is not None:
                     browser.force_login(world.users[role])
-                response = browser.post(url, data) if item.method == "POST" else browser.get(url)
+                response = (browser.post(url, data, headers=headers) if item.method == "POST"
+                            else browser.get(url, headers=headers))
                 if not check(response, expected):
                     wrong.append(f"{item.method} {url} as {role}: expected {expected}, "
                                  f"got {describe(response)}")
@@ -547,6 +738,17 @@ def test_every_write_needs_the_csrf_token(catalogue, tiny_dataset):
                    and "login" not in expected]
         assert allowed, f"nobody may POST to {item.name}?"
         role, _ = allowed[0]
+        if item.name.startswith("api:"):
+            # A token in a header, never a cookie: a forged form carries no authority. The
+            # session of a logged-in browser alone is refused.
+            with transaction.atomic():
+                browser = Client(enforce_csrf_checks=True)
+                browser.force_login(world.users["owner"])
+                response = browser.post(url, data)
+                assert response.status_code == 401, f"{item.name}: {describe(response)}"
+                transaction.set_rollback(True)
+            tried += 1
+            continue
         with transaction.atomic():
             browser = Client(enforce_csrf_checks=True)
             if world.users[role] is not None:

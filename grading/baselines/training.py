@@ -19,14 +19,18 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
 from grading.datasets import (
+    TIME_COLUMN,
+    TRAIN_DAYS,
     BuiltDataset,
     DatasetSpec,
     Estimator,
     baseline_recipes,
     design_choice,
+    scenario_choices,
 )
 from grading.datasets.recipes import REASONABLE, TRIVIAL, WITHOUT_DESIGN_CHOICE
 from grading.engine import metrics
+from grading.engine.scoring import MIN_SCENARIO_ROWS
 
 from .featurizer import ContractFeaturizer
 from .onnx_export import export_onnx
@@ -89,8 +93,12 @@ def fit_recipe(built: BuiltDataset, name: str) -> BaselineModel:
     )
     y = built.train[spec.label_column].to_numpy()
     X = built.train[list(spec.feature_names)]
+    fit_params = {}
+    if recipe.recency_half_life_days is not None:
+        age = (TRAIN_DAYS - 1) - built.train[TIME_COLUMN].to_numpy()
+        fit_params["model__sample_weight"] = 0.5 ** (age / recipe.recency_half_life_days)
     t0 = time.perf_counter()
-    pipe.fit(X, y)
+    pipe.fit(X, y, **fit_params)
     return BaselineModel(
         name=name,
         description=recipe.description,
@@ -192,4 +200,64 @@ def design_choice_gain(built: BuiltDataset, with_model: BaselineModel | None = N
         out["linear_gain"] = (
             (linear_without - linear_with) if lower else (linear_with - linear_without)
         )
+    return out
+
+
+Z_95 = 1.959963984540054
+
+
+def _paired_gap(key: str, ignores: metrics.Prepared, handles: metrics.Prepared,
+                lower: bool) -> dict[str, float]:
+    """The gap ``handles`` minus ``ignores`` signed so that > 0 favours ``handles``, with a
+    95 % normal interval of the paired per-unit differences (rows, or groups for ranking
+    metrics; for rmse the interval of the MSE gap scaled by d rmse / d mse)."""
+    a, b = ignores.point(key), handles.point(key)
+    diff = ignores.values(key) - handles.values(key)
+    half = Z_95 * float(np.std(diff, ddof=1)) / np.sqrt(len(diff))
+    if key == "rmse":  # mse_a - mse_b = (rmse_a - rmse_b)(rmse_a + rmse_b)
+        half /= a + b
+    gap = (a - b) if lower else (b - a)
+    return {"gap": gap, "gap_low": gap - half, "gap_high": gap + half}
+
+
+def scenario_gaps(built: BuiltDataset, fitted: dict[str, BaselineModel] | None = None
+                  ) -> list[dict]:
+    """For each of the case's ``SCENARIO_CHOICES``: the primary metric with its 95 % interval
+    of the recipe that ignores the scenario and of the one that handles it, on the slice's
+    rows and on the rest of the held-out split, and the gap (> 0: handling it helps) with a
+    paired 95 % interval. Parts with fewer than ``MIN_SCENARIO_ROWS`` rows, or where the
+    metric is undefined, are left out. ``fitted`` (name -> model) is reused and filled in."""
+    spec = built.spec
+    key = spec.primary_metric
+    lower = metrics.metric_get(key).direction is metrics.Direction.LOWER
+    fitted = {} if fitted is None else fitted
+    out = []
+    for choice in scenario_choices(spec.case_slug):
+        prepared = {}
+        for role in ("ignores", "handles"):
+            name = getattr(choice, role)
+            if name not in fitted:
+                fitted[name] = fit_recipe(built, name)
+            scores = fitted[name].predict(built.heldout_features)
+            prepared[role] = metrics.prepare(spec.task_type, built.heldout_labels, scores,
+                                             built.heldout_groups)
+        mask = np.asarray(built.heldout_scenarios[choice.scenario], dtype=bool)
+        parts = []
+        for part, rows in (("slice", mask), ("rest", ~mask)):
+            if rows.sum() < MIN_SCENARIO_ROWS:
+                continue
+            sub = {role: prepared[role].subset(rows) for role in prepared}
+            try:
+                values = {}
+                for role, rows_prepared in sub.items():
+                    interval = rows_prepared.interval(key)
+                    values[role] = {"value": rows_prepared.point(key), "low": interval.low,
+                                    "high": interval.high}
+                gap = _paired_gap(key, sub["ignores"], sub["handles"], lower)
+            except (metrics.MetricUndefined, ValueError):
+                continue
+            parts.append({"part": part, "rows": int(rows.sum()), **values, **gap})
+        out.append({"scenario": choice.scenario, "description": choice.description,
+                    "ignores": choice.ignores, "handles": choice.handles, "metric": key,
+                    "higher_is_better": not lower, "parts": parts})
     return out

@@ -17,13 +17,14 @@ Modules: ``secret.py`` (the dataset secret, and the seed, dataset id and key id 
 from it), ``spec.py`` (ColumnSpec, DatasetSpec, BuiltDataset, constants), ``sampling.py``
 (named random streams and vectorised draws), ``assemble.py`` (time split, held-out parts,
 public mask), ``files.py`` (fingerprint, data dictionary, training files), ``recipes.py``
-(what a baseline recipe is), one module per case study (its column spec, generator and
-baseline recipes) and ``registry.py`` (slug -> module).
+(what a baseline recipe is), ``scenarios.py`` (the scenario slices' names and labels), one
+module per case study (its column spec, generator, scenario mechanics and baseline recipes)
+and ``registry.py`` (slug -> module).
 
 See docs/datasets.md for what each generator models and measured figures.
 """
 
-from .recipes import BaselineRecipe, DesignChoice, Estimator
+from .recipes import BaselineRecipe, DesignChoice, Estimator, ScenarioChoice
 from .registry import (
     CASE_SLUGS,
     GENERATOR_VERSIONS,
@@ -33,6 +34,7 @@ from .registry import (
     data_dictionary,
     dataset_spec,
     design_choice,
+    scenario_choices,
     write_training_files,
 )
 from .secret import LEGACY_KEY_ID, MIN_SECRET_CHARS, DatasetSecret, DatasetSecretInvalid
@@ -76,4 +78,6 @@ __all__ = [
     "Estimator",
     "baseline_recipes",
     "design_choice",
+    "scenario_choices",
+    "ScenarioChoice",
 ]

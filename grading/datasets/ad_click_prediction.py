@@ -31,7 +31,13 @@ from __future__ import annotations
 import numpy as np
 
 from .assemble import assemble
-from .recipes import LOGISTIC_REGRESSION, BaselineRecipe, DesignChoice
+from .recipes import (
+    LOGISTIC_REGRESSION,
+    RECENCY_HALF_LIFE_DAYS,
+    BaselineRecipe,
+    DesignChoice,
+    ScenarioChoice,
+)
 from .sampling import (
     calibrate_intercept,
     day_uniform,
@@ -53,7 +59,7 @@ from .spec import (
 )
 
 CASE_SLUG = "ad-click-prediction"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: scenario slices (cold start, latest week, defaulted features)
 TARGET_RATE = 0.02
 K = 6
 
@@ -64,6 +70,9 @@ CATEGORIES = (
 )  # fmt: skip
 DEVICES = ("android", "ios", "desktop", "tablet")
 DEVICE_EFFECT = np.array([0.0, 0.1, -0.3, -0.1])
+#: Devices' click effect drifts (logit change over the 12 weeks): mobile formats improve
+#: while desktop declines, so a model of the whole window is stale on the last weeks.
+DEVICE_TREND = np.array([1.0, 0.6, -1.2, 0.0])
 POSITION_EFFECT = np.array([0.0, -0.45, -0.75, -0.95, -1.1])  # slots 1..5
 N_RETARGET = 3  # advertisers whose site each user visited
 RETARGET_SHARE = 0.15  # share of impressions that are retargeting
@@ -135,6 +144,8 @@ SPEC = DatasetSpec(
     label_dtype="int64",
     primary_metric="log_loss",
     extra_train_columns=(time_column_spec(),),
+    cold_start_columns=("ad_id",),
+    missing_feature_defaults=(("user_past_impressions", 0), ("user_past_clicks", 0)),
     summary=(
         "Ad impressions with user, ad, advertiser and context; predict P(click). "
         "Scored by log loss / normalized entropy and calibration."
@@ -252,6 +263,7 @@ def build(seed: int, size: str) -> BuiltDataset:
         + POSITION_EFFECT[position - 1]
         + 0.25 * np.sin(2 * np.pi * (hour - 15) / 24.0)
         + DEVICE_EFFECT[device]
+        + DEVICE_TREND[device] * t
         - 0.006 * np.clip(day - ad_start[ad], 0, 120)
         + cat_trend[adv_cat[adv]] * t
         + rng.normal(0.0, 0.2, n)
@@ -310,6 +322,13 @@ _IDS = (
     ("te", ("user_id", "ad_category")),
     ("te", ("user_id", "advertiser_id")),
 )
+# what a model that only memorises histories has: no advertiser back-off, no context
+_ID_HISTORY = (
+    ("te", ("ad_id",)),
+    ("te", ("user_id", "ad_category")),
+    ("te", ("user_id", "advertiser_id")),
+    ("rate", "user_past_clicks", "user_past_impressions"),
+)
 BASELINES = (
     BaselineRecipe(
         name="trivial",
@@ -337,8 +356,43 @@ BASELINES = (
         target="binary",
         output="probability",
     ),
+    BaselineRecipe(
+        name="id_history_only",
+        description="Id histories only: logistic regression on target-encoded ad_id, user x "
+        "category and user x advertiser and the smoothed user CTR (no advertiser back-off, no "
+        "context).",
+        blocks=_ID_HISTORY,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+    BaselineRecipe(
+        name="recency_weighted",
+        description="The reasonable recipe fitted with recency weights (a row's weight halves "
+        "every 14 days before the last training day).",
+        blocks=_CONTEXT + _IDS,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+        recency_half_life_days=RECENCY_HALF_LIFE_DAYS,
+    ),
 )
 DESIGN_CHOICE = DesignChoice(
     "target-encoded id features and id crosses "
     "(ad, advertiser, user x category, user x advertiser)"
+)
+SCENARIO_CHOICES = (
+    ScenarioChoice(
+        "cold_start",
+        "advertiser and category back-off plus context features beside the ad_id history, for "
+        "ads launched after the training window",
+        ignores="id_history_only",
+        handles="reasonable",
+    ),
+    ScenarioChoice(
+        "latest_week",
+        "recency-weighted training vs all eight training weeks weighted equally",
+        ignores="reasonable",
+        handles="recency_weighted",
+    ),
 )

@@ -7,7 +7,16 @@ import pandas as pd
 
 from .files import compute_fingerprint
 from .sampling import make_rng, text_crc32
-from .spec import N_SLICES, PUBLIC_FRACTION, TIME_COLUMN, TRAIN_DAYS, BuiltDataset, DatasetSpec
+from .scenarios import COLD_START, LATEST_WEEK, MISSING_FEATURES
+from .spec import (
+    MISSING_FEATURE_SHARE,
+    N_SLICES,
+    PUBLIC_FRACTION,
+    TIME_COLUMN,
+    TRAIN_DAYS,
+    BuiltDataset,
+    DatasetSpec,
+)
 
 
 def _to_frame(spec: DatasetSpec, columns: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -58,6 +67,13 @@ def assemble(
     slices = np.array([f"week {w}" for w in range(1, N_SLICES + 1)])[week - 1]
     public = public_mask(spec, seed, len(held), groups)
     meta = held[list(spec.meta_columns)].copy()
+    missing = missing_feature_mask(spec, seed, size, len(held), groups)
+    default_missing_features(spec, heldout_features, missing)
+    scenarios = {
+        COLD_START.name: cold_start_mask(spec, train, held),
+        LATEST_WEEK.name: week == N_SLICES,
+        MISSING_FEATURES.name: missing,
+    }
 
     built = BuiltDataset(
         spec=spec,
@@ -71,9 +87,49 @@ def assemble(
         heldout_public=public,
         fingerprint="",
         heldout_meta=meta,
+        heldout_scenarios=scenarios,
     )
     built.fingerprint = compute_fingerprint(built)
     return built
+
+
+def cold_start_mask(spec: DatasetSpec, train: pd.DataFrame, held: pd.DataFrame) -> np.ndarray:
+    """Held-out rows whose value in any of ``spec.cold_start_columns`` is absent from train.
+
+    Grouped tasks are ranked per group, so the slice keeps whole groups: those where at least
+    half of the rows are unseen (a new user's request; a search in a newly opened market)."""
+    mask = np.zeros(len(held), dtype=bool)
+    for name in spec.cold_start_columns:
+        mask |= ~np.isin(held[name].to_numpy(), train[name].to_numpy())
+    if spec.group_column is None:
+        return mask
+    _, inverse = np.unique(held[spec.group_column].to_numpy(), return_inverse=True)
+    unseen_share = np.bincount(inverse, weights=mask) / np.bincount(inverse)
+    return unseen_share[inverse] >= 0.5
+
+
+def missing_feature_mask(spec: DatasetSpec, seed: int, size: str, n_rows: int,
+                         groups: np.ndarray | None) -> np.ndarray:
+    """``MISSING_FEATURE_SHARE`` of the held-out rows, whole groups for grouped tasks (a
+    timed-out feature service fails a whole request); empty if the case defaults nothing."""
+    if not spec.missing_feature_defaults:
+        return np.zeros(n_rows, dtype=bool)
+    rng = make_rng(spec.case_slug, spec.generator_version, seed, size, "missing-features")
+    if groups is None:
+        return rng.random(n_rows) < MISSING_FEATURE_SHARE
+    uniq, inverse = np.unique(groups, return_inverse=True)
+    return (rng.random(len(uniq)) < MISSING_FEATURE_SHARE)[inverse]
+
+
+def default_missing_features(spec: DatasetSpec, features: pd.DataFrame,
+                             mask: np.ndarray) -> None:
+    """Set the case's defaulted features to their defaults on the ``mask`` rows, in place
+    (the labels were drawn from the true values: the model loses information, as in
+    production)."""
+    for name, default in spec.missing_feature_defaults:
+        column = features[name].to_numpy().copy()
+        column[mask] = default
+        features[name] = column.astype(features[name].dtype)
 
 
 def public_mask(spec: DatasetSpec, seed: int, n_rows: int, groups: np.ndarray | None) -> np.ndarray:

@@ -26,7 +26,13 @@ from __future__ import annotations
 import numpy as np
 
 from .assemble import assemble
-from .recipes import LOGISTIC_REGRESSION, BaselineRecipe, DesignChoice
+from .recipes import (
+    LOGISTIC_REGRESSION,
+    RECENCY_HALF_LIFE_DAYS,
+    BaselineRecipe,
+    DesignChoice,
+    ScenarioChoice,
+)
 from .sampling import (
     calibrate_intercept,
     day_uniform,
@@ -48,7 +54,13 @@ from .spec import (
 )
 
 CASE_SLUG = "feed-ranking"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: scenario slices (cold start, latest week, defaulted features)
+#: Viewers' appetite for video grows (logit change over the 12 weeks): staleness.
+VIDEO_APPETITE_TREND = 1.5
+#: Share of viewers who join during the held-out weeks (the cold-start scenario).
+NEW_VIEWER_SHARE = 0.08
+#: ``viewer_author_affinity`` with no engagement history: the smoothing prior 0.5 / 5.
+NEW_VIEWER_AFFINITY = 0.1
 TARGET_RATE = 0.010
 
 ACTIVITY_TYPES = ("photo", "video", "status", "link", "share", "comment", "like")
@@ -125,6 +137,11 @@ SPEC = DatasetSpec(
             "group",
         ),
     ),
+    cold_start_columns=("viewer_id",),
+    missing_feature_defaults=(
+        ("viewer_author_affinity", NEW_VIEWER_AFFINITY),
+        ("post_reactions", 0),
+    ),
     summary=(
         "Posts shown in a viewer's feed session; predict the click probability of each post "
         "(scored by normalized entropy, with per-session ranking metrics)."
@@ -167,6 +184,21 @@ def build(seed: int, size: str) -> BuiltDataset:
     s_day = np.sort(s_day)
     ns = len(s_day)
     s_user = sample_cdf(rng, u_activity, ns)
+    # Cold start: a share of viewers joined during the held-out weeks. Their training-window
+    # sessions go to returning viewers, and their engagement history is empty, so their
+    # affinity is the smoothing prior, as a feature store would serve it (own stream: the
+    # world's draws above and below stay as they were).
+    cold = make_rng(CASE_SLUG, GENERATOR_VERSION, seed, size, "cold-start")
+    u_new = cold.random(nu) < NEW_VIEWER_SHARE
+    returning = np.flatnonzero(~u_new)
+    moved = (s_day < TRAIN_DAYS) & u_new[s_user]
+    s_user[moved] = returning[sample_cdf(cold, u_activity[returning], int(moved.sum()))]
+    # the other held-out viewers are returning ones (seen in the training window), so the
+    # viewers unseen in train are exactly the new ones
+    seen = np.unique(s_user[s_day < TRAIN_DAYS])
+    stray = (s_day >= TRAIN_DAYS) & ~u_new[s_user] & ~np.isin(s_user, seen)
+    s_user[stray] = seen[sample_cdf(cold, u_activity[seen], int(stray.sum()))]
+    affinity_obs[u_new] = NEW_VIEWER_AFFINITY
     hour_w = np.array(
         [
             1,
@@ -222,7 +254,7 @@ def build(seed: int, size: str) -> BuiltDataset:
     reactions = rng.poisson(
         0.02 * followers[a] ** 0.8 * np.exp(0.9 * quality) * np.minimum(1.0, (age + 0.5) / 12.0)
     )
-    video_pref = (0.1 + 0.4 * t) + u_video_taste[v]
+    video_pref = (0.1 + VIDEO_APPETITE_TREND * t) + u_video_taste[v]
     act_eff = ACTIVITY_EFFECT[act] + np.where(act == 1, video_pref, 0.0)
 
     logit = (
@@ -312,5 +344,39 @@ BASELINES = (
         target="binary",
         output="probability",
     ),
+    BaselineRecipe(
+        name="id_history_only",
+        description="Engagement history only: logistic regression on the viewer-author affinity "
+        "(no post or context features).",
+        blocks=_AFFINITY,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+    BaselineRecipe(
+        name="recency_weighted",
+        description="The reasonable recipe fitted with recency weights (a row's weight halves "
+        "every 14 days before the last training day).",
+        blocks=_CONTEXT + _AFFINITY,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+        recency_half_life_days=RECENCY_HALF_LIFE_DAYS,
+    ),
 )
 DESIGN_CHOICE = DesignChoice("viewer-author affinity feature")
+SCENARIO_CHOICES = (
+    ScenarioChoice(
+        "cold_start",
+        "post and context features beside the viewer-author affinity, for viewers with no "
+        "engagement history",
+        ignores="id_history_only",
+        handles="reasonable",
+    ),
+    ScenarioChoice(
+        "latest_week",
+        "recency-weighted training vs all eight training weeks weighted equally",
+        ignores="reasonable",
+        handles="recency_weighted",
+    ),
+)

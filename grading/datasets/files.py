@@ -59,6 +59,8 @@ def compute_fingerprint(built: BuiltDataset) -> str:
         _hash_values(h, "groups", built.heldout_groups)
     _hash_values(h, "slices", built.heldout_slices)
     _hash_values(h, "public", built.heldout_public)
+    for name in sorted(built.heldout_scenarios):
+        _hash_values(h, f"scenario:{name}", np.asarray(built.heldout_scenarios[name], dtype=bool))
     return h.hexdigest()
 
 

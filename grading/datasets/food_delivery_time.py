@@ -29,9 +29,11 @@ from .assemble import assemble
 from .recipes import (
     GRADIENT_BOOSTED_TREES,
     LINEAR_REGRESSION,
+    RECENCY_HALF_LIFE_DAYS,
     RIDGE,
     BaselineRecipe,
     DesignChoice,
+    ScenarioChoice,
 )
 from .sampling import (
     day_uniform,
@@ -52,9 +54,11 @@ from .spec import (
 )
 
 CASE_SLUG = "food-delivery-time"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: scenario slices (cold start, latest week, defaulted features)
 CENTER = (52.52, 13.405)
 KM_PER_DEG_LAT = 111.32
+#: Driving speed falls by this share over the 12 weeks (traffic worsens): staleness.
+TRAFFIC_SLOWDOWN = 0.25
 
 SIZES = {
     "tiny": {"n_stores": 60, "train_rows": 2000, "heldout_rows": 2000},
@@ -101,6 +105,8 @@ SPEC = DatasetSpec(
     label_dtype="float32",
     primary_metric="rmse",
     extra_train_columns=(time_column_spec(),),
+    cold_start_columns=("store_id",),
+    missing_feature_defaults=(("store_busy_orders", 0), ("couriers_available", 0)),
     summary=(
         "Food orders with store, customer location, basket and load signals; "
         "predict the delivery time in minutes."
@@ -198,7 +204,7 @@ def build(seed: int, size: str) -> BuiltDataset:
     speed = (
         24.0
         * (1.0 - 0.35 * rush_traffic * np.where(weekend, 0.4, 1.0))
-        * (1.0 - 0.06 * t)
+        * (1.0 - TRAFFIC_SLOWDOWN * t)
         * np.where(weekend, 1.08, 1.0)
     )
     drive = 60.0 * hav * s_detour[store] * rng.uniform(0.95, 1.2, n) / speed
@@ -309,8 +315,42 @@ BASELINES = (
         target="continuous",
         output="minutes",
     ),
+    BaselineRecipe(
+        name="id_history_only",
+        description="Store history only: gradient-boosted trees on the target-encoded store_id "
+        "(no distance, order or load features).",
+        blocks=(("te", ("store_id",)),),
+        estimator=GRADIENT_BOOSTED_TREES,
+        target="continuous",
+        output="minutes",
+    ),
+    BaselineRecipe(
+        name="recency_weighted",
+        description="The reasonable recipe fitted with recency weights (a row's weight halves "
+        "every 14 days before the last training day).",
+        blocks=_TREE_INPUTS + _HAVERSINE,
+        estimator=GRADIENT_BOOSTED_TREES,
+        target="continuous",
+        output="minutes",
+        recency_half_life_days=RECENCY_HALF_LIFE_DAYS,
+    ),
 )
 DESIGN_CHOICE = DesignChoice(
     "haversine distance feature (same gradient-boosted model)",
     linear_pair=("linear_with_haversine", "linear_without_haversine"),
+)
+SCENARIO_CHOICES = (
+    ScenarioChoice(
+        "cold_start",
+        "distance, order and load features beside the store_id history, for stores that opened "
+        "after the training window",
+        ignores="id_history_only",
+        handles="reasonable",
+    ),
+    ScenarioChoice(
+        "latest_week",
+        "recency-weighted training vs all eight training weeks weighted equally",
+        ignores="reasonable",
+        handles="recency_weighted",
+    ),
 )

@@ -23,6 +23,9 @@ REASONABLE = "reasonable"
 #: The reasonable recipe minus the design choice (see ``DesignChoice``).
 WITHOUT_DESIGN_CHOICE = "without_design_choice"
 
+#: The recency weighting of the "handles staleness" recipes (``recency_half_life_days``).
+RECENCY_HALF_LIFE_DAYS = 14.0
+
 TARGETS = ("binary", "continuous")
 OUTPUTS = ("probability", "score", "minutes")
 
@@ -71,12 +74,18 @@ class BaselineRecipe:
     #: What a prediction is: "probability" (P(positive), classifier), "score" (a ranking
     #: score) or "minutes" (a regression in minutes).
     output: str
+    #: Weight training rows by recency: a row ``a`` days older than the last training day
+    #: weighs ``0.5 ** (a / half_life)`` in the estimator's fit (None: all rows weigh 1).
+    #: How a model "handles" staleness in the scenario measurements.
+    recency_half_life_days: float | None = None
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"{self.name}: unknown target {self.target!r}")
         if self.output not in OUTPUTS:
             raise ValueError(f"{self.name}: unknown output {self.output!r}")
+        if self.recency_half_life_days is not None and not self.recency_half_life_days > 0:
+            raise ValueError(f"{self.name}: the recency half-life must be positive")
 
 
 @dataclass(frozen=True)
@@ -94,15 +103,30 @@ class DesignChoice:
         return (REASONABLE, WITHOUT_DESIGN_CHOICE) + (self.linear_pair or ())
 
 
+@dataclass(frozen=True)
+class ScenarioChoice:
+    """How a model copes with one scenario slice (``grading.datasets.scenarios``), measured
+    as the slice's primary metric of a recipe that ignores it against one that handles it
+    (the rest of the held-out split is measured too, to show the gap is the slice's)."""
+
+    scenario: str  # a key of ``scenarios.SCENARIOS``
+    description: str
+    ignores: str  # recipe names
+    handles: str
+
+
 def recipes_by_name(
-    case_slug: str, recipes: tuple[BaselineRecipe, ...], choice: DesignChoice
+    case_slug: str, recipes: tuple[BaselineRecipe, ...], choice: DesignChoice,
+    scenario_choices: tuple[ScenarioChoice, ...] = (),
 ) -> dict[str, BaselineRecipe]:
     """``{name: recipe}`` in declaration order; ValueError for a duplicate name, a missing
-    trivial or reasonable recipe, or a design choice naming a recipe that does not exist."""
+    trivial or reasonable recipe, or a design or scenario choice naming a recipe that does
+    not exist."""
     by_name = {r.name: r for r in recipes}
     if len(by_name) != len(recipes):
         raise ValueError(f"{case_slug}: duplicate baseline recipe names")
-    missing = [n for n in (TRIVIAL, *choice.recipe_names) if n not in by_name]
+    scenario_names = [n for c in scenario_choices for n in (c.ignores, c.handles)]
+    missing = [n for n in (TRIVIAL, *choice.recipe_names, *scenario_names) if n not in by_name]
     if missing:
         raise ValueError(f"{case_slug}: no baseline recipe named {', '.join(missing)}")
     return by_name

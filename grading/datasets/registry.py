@@ -3,8 +3,9 @@
 ``build_dataset(case_slug, secret=..., data_version=..., size=...)`` is deterministic in
 (secret, case_slug, generator_version, size, data_version): the seed is a keyed hash of
 those (``secret.py``); see ``spec.py`` for conventions.
-``baseline_recipes(case_slug)`` and ``design_choice(case_slug)`` hand out the case's
-``BASELINES`` and ``DESIGN_CHOICE`` (plain data, see ``recipes.py``).
+``baseline_recipes(case_slug)``, ``design_choice(case_slug)`` and ``scenario_choices(case_slug)``
+hand out the case's ``BASELINES``, ``DESIGN_CHOICE`` and ``SCENARIO_CHOICES`` (plain data, see
+``recipes.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from . import (
 )
 from .files import data_dictionary_for
 from .files import write_training_files as _write_training_files
-from .recipes import BaselineRecipe, DesignChoice, recipes_by_name
+from .recipes import BaselineRecipe, DesignChoice, ScenarioChoice, recipes_by_name
 from .secret import DatasetSecret
 from .spec import SIZES, BuiltDataset, DatasetSpec, check_size
 
@@ -50,7 +51,8 @@ assert set(CASE_SLUGS) == set(_MODULES), "registry out of sync with generator mo
 
 # checked once at import, so a recipe naming a missing recipe fails loudly and early
 _RECIPES: dict[str, dict[str, BaselineRecipe]] = {
-    slug: recipes_by_name(slug, module.BASELINES, module.DESIGN_CHOICE)
+    slug: recipes_by_name(slug, module.BASELINES, module.DESIGN_CHOICE,
+                          module.SCENARIO_CHOICES)
     for slug, module in _MODULES.items()
 }
 
@@ -126,6 +128,12 @@ def design_choice(case_slug: str) -> DesignChoice:
     return _module(case_slug).DESIGN_CHOICE
 
 
+def scenario_choices(case_slug: str) -> tuple[ScenarioChoice, ...]:
+    """The case's (ignores, handles) recipe pairs per scenario slice (KeyError for an
+    unknown case)."""
+    return _module(case_slug).SCENARIO_CHOICES
+
+
 __all__ = [
     "CASE_SLUGS",
     "GENERATOR_VERSIONS",
@@ -137,4 +145,5 @@ __all__ = [
     "write_training_files",
     "baseline_recipes",
     "design_choice",
+    "scenario_choices",
 ]

@@ -32,7 +32,14 @@ from __future__ import annotations
 import numpy as np
 
 from .assemble import assemble
-from .recipes import GRADIENT_BOOSTED_TREES, LINEAR_REGRESSION, BaselineRecipe, DesignChoice
+from .recipes import (
+    GRADIENT_BOOSTED_TREES,
+    LINEAR_REGRESSION,
+    RECENCY_HALF_LIFE_DAYS,
+    BaselineRecipe,
+    DesignChoice,
+    ScenarioChoice,
+)
 from .sampling import (
     calibrate_intercept,
     day_uniform,
@@ -56,9 +63,13 @@ from .spec import (
 )
 
 CASE_SLUG = "rental-search-ranking"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: scenario slices (cold start, latest week, defaulted features)
 CLICK_RATE = 0.045
 N_HOODS = 25
+#: The new market (cold start) is the neighbourhood with this popularity rank (0 = first).
+NEW_MARKET_RANK = 3
+#: Room types' appeal drifts (logit change over the 12 weeks): budget stays rise.
+ROOM_TREND = np.array([-0.5, 1.2, 0.0, -0.8])
 
 ROOM_TYPES = ("entire_home", "private_room", "shared_room", "hotel_room")
 ROOM_MIX = np.array([0.6, 0.3, 0.03, 0.07])
@@ -140,6 +151,8 @@ SPEC = DatasetSpec(
             "train_only",
         ),
     ),
+    cold_start_columns=("listing_id",),
+    missing_feature_defaults=(("rating", 0.0), ("review_count", 0)),
     summary=(
         "Listings returned for a stay search (20-50 per search); rank them so that "
         "booked and clicked "
@@ -181,6 +194,12 @@ def build(seed: int, size: str) -> BuiltDataset:
         5.0,
     )
     listing_ids = (rng.permutation(nl) + 1).astype(np.int64)
+    # Cold start: one mid-sized neighbourhood opens as a new market in the first held-out
+    # week; all its listings are new, with no reviews (own stream: the world's draws stay).
+    cold = make_rng(CASE_SLUG, GENERATOR_VERSION, seed, size, "cold-start")
+    new_market = int(np.argsort(-hood_pop)[NEW_MARKET_RANK])
+    in_market = l_hood == new_market
+    l_start[in_market] = TRAIN_DAYS + cold.integers(0, 7, int(in_market.sum()))
     # listings sorted by hood for in-hood retrieval
     by_hood = np.argsort(l_hood, kind="stable")
     hood_end = np.searchsorted(l_hood[by_hood], np.arange(N_HOODS), side="right")
@@ -195,6 +214,9 @@ def build(seed: int, size: str) -> BuiltDataset:
     )
     ns = len(s_day)
     s_hood = sample_cdf(rng, hood_pop, ns)
+    early = (s_hood == new_market) & (s_day < TRAIN_DAYS + 7)  # before the market opened
+    others = np.flatnonzero(np.arange(N_HOODS) != new_market)
+    s_hood[early] = others[sample_cdf(cold, hood_pop[others], int(early.sum()))]
     s_xy = hood_xy[s_hood] + rng.normal(0.0, 0.5, (ns, 2))
     s_guests = np.minimum(1 + rng.poisson(1.0, ns), 8).astype(np.int64)
     s_nights = np.minimum(1 + rng.geometric(0.3, ns), 21).astype(np.int64)
@@ -274,6 +296,7 @@ def build(seed: int, size: str) -> BuiltDataset:
         + np.where(fits, 0.0, -1.8)
         + room_fit
         + 0.5 * hood_des[l_hood[lst]]
+        + ROOM_TREND[room] * t
         + rng.normal(0.0, 0.3, n)
     )
     # the production ranker sees the observable part of attractiveness and ~1/3 of the
@@ -361,5 +384,39 @@ BASELINES = (
         target="continuous",
         output="score",
     ),
+    BaselineRecipe(
+        name="id_history_only",
+        description="Listing history only: gradient-boosted trees on the target-encoded "
+        "listing_id (no listing or query features).",
+        blocks=_LISTING_ID,
+        estimator=GRADIENT_BOOSTED_TREES,
+        target="continuous",
+        output="score",
+    ),
+    BaselineRecipe(
+        name="recency_weighted",
+        description="The reasonable recipe fitted with recency weights (a row's weight halves "
+        "every 14 days before the last training day).",
+        blocks=_LISTING_AND_QUERY + _LISTING_ID,
+        estimator=GRADIENT_BOOSTED_TREES,
+        target="continuous",
+        output="score",
+        recency_half_life_days=RECENCY_HALF_LIFE_DAYS,
+    ),
 )
 DESIGN_CHOICE = DesignChoice("listing_id quality feature (target-encoded listing_id)")
+SCENARIO_CHOICES = (
+    ScenarioChoice(
+        "cold_start",
+        "listing and query features beside the listing_id history, for listings that joined "
+        "after the training window",
+        ignores="id_history_only",
+        handles="reasonable",
+    ),
+    ScenarioChoice(
+        "latest_week",
+        "recency-weighted training vs all eight training weeks weighted equally",
+        ignores="reasonable",
+        handles="recency_weighted",
+    ),
+)

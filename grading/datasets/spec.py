@@ -43,6 +43,9 @@ HELDOUT_DAYS = 28  # weeks 9-12, scored as "week 1" .. "week 4"
 N_SLICES = 4
 PUBLIC_FRACTION = 0.30
 TIME_COLUMN = "event_day"
+#: Share of held-out rows (of groups, for grouped tasks) whose feature-service features are
+#: defaulted: the "missing_features" scenario (``DatasetSpec.missing_feature_defaults``).
+MISSING_FEATURE_SHARE = 0.10
 
 TIME_COLUMN_SPEC_DESCRIPTION = (
     f"Day of the event, counted from {EPOCH} (day 0, a Monday). Training data covers "
@@ -87,6 +90,13 @@ class DatasetSpec:
     #: logging-only columns such as the displayed position). Same order as in train.
     extra_train_columns: tuple[ColumnSpec, ...] = ()
     summary: str = ""
+    #: The "cold_start" scenario: held-out rows whose value in any of these id columns
+    #: never appears in the training split (new users or items).
+    cold_start_columns: tuple[str, ...] = ()
+    #: The "missing_features" scenario: ``((column, default), ...)`` set on a share
+    #: (``MISSING_FEATURE_SHARE``) of held-out rows, as a serving pipeline does when the
+    #: feature service that computes them times out. Training rows are never defaulted.
+    missing_feature_defaults: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.task_type not in TASK_TYPES:
@@ -101,6 +111,11 @@ class DatasetSpec:
         for c in self.feature_columns:
             if c.role not in ("feature", "id", "group"):
                 raise ValueError(f"{c.name}: role {c.role} cannot be a model input")
+        scenario_columns = [*self.cold_start_columns,
+                            *(c for c, _ in self.missing_feature_defaults)]
+        for name in scenario_columns:
+            if name not in self.feature_names:
+                raise ValueError(f"{self.case_slug}: scenario column {name} is not a model input")
 
     # -- convenience -------------------------------------------------------
     @property
@@ -178,6 +193,9 @@ class BuiltDataset:
     #: The public name of this build (``DatasetSecret.dataset_id``); empty when it was built
     #: from a bare seed.
     dataset_id: str = field(default="", compare=False)
+    #: Server-side only: a bool mask over the held-out rows per scenario slice (keys of
+    #: ``scenarios.SCENARIOS``), like the labels never shown to a model.
+    heldout_scenarios: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def heldout_time(self) -> np.ndarray:

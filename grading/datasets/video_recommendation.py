@@ -29,7 +29,13 @@ from __future__ import annotations
 import numpy as np
 
 from .assemble import assemble
-from .recipes import LOGISTIC_REGRESSION, BaselineRecipe, DesignChoice
+from .recipes import (
+    LOGISTIC_REGRESSION,
+    RECENCY_HALF_LIFE_DAYS,
+    BaselineRecipe,
+    DesignChoice,
+    ScenarioChoice,
+)
 from .sampling import (
     calibrate_intercept,
     day_uniform,
@@ -52,8 +58,12 @@ from .spec import (
 )
 
 CASE_SLUG = "video-recommendation"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: scenario slices (cold start, latest week, defaulted features)
 TARGET_RATE = 0.035
+#: Spread of the genres' popularity trends (logit change over the 12 weeks): staleness.
+GENRE_TREND_SD = 1.2
+#: New users' candidates from "fresh" retrieval were uploaded in this many days before.
+FRESH_DAYS = 14
 
 GENRES = (
     "comedy", "music", "gaming", "news", "sports", "education",
@@ -133,8 +143,11 @@ SPEC = DatasetSpec(
             "train_only",
         ),
     ),
+    cold_start_columns=("user_id",),
+    missing_feature_defaults=(("popularity_7d", 0.0),),
     summary=(
-        "Candidate videos (retrieval output) shown to a user; predict which ones the user watches. "
+        "Candidate videos (retrieval output) shown to a user; predict which ones the user "
+        "watches. "
         "Held-out: one request of ~100 candidates per user, ranked per user."
     ),
 )
@@ -163,7 +176,7 @@ def build(seed: int, size: str) -> BuiltDataset:
     v_pop = np.exp(0.9 * rng.normal(0.0, 1.0, nv) + 0.4 * v_quality)
     v_tau = rng.uniform(20.0, 90.0, nv)  # popularity half-life-ish (days)
     video_ids = (rng.permutation(nv) + 1).astype(np.int64)
-    genre_trend = rng.normal(0.0, 0.45, n_genre)  # logit change over the 12 weeks
+    genre_trend = GENRE_TREND_SD * rng.normal(0.0, 1.0, n_genre)  # logit change, 12 weeks
     genre_base = rng.normal(0.0, 0.25, n_genre)
 
     # --- users ----------------------------------------------------------
@@ -219,6 +232,9 @@ def build(seed: int, size: str) -> BuiltDataset:
     pref_hi = pref_cdf[n_genre - 1 :: n_genre]
     pref_lo = np.r_[0.0, pref_hi[:-1]]
 
+    by_upload = np.argsort(v_upload, kind="stable")
+    upload_sorted = v_upload[by_upload]
+
     def draw(rng_, rows):
         m = len(rows)
         taste = rng_.random(m) < 0.5
@@ -232,6 +248,15 @@ def build(seed: int, size: str) -> BuiltDataset:
         x_pop = u * cdf[-1]
         x = np.where(taste, x_taste, x_pop)
         vid = by_genre[np.minimum(np.searchsorted(cdf, x, side="right"), nv - 1)]
+        # cold start: a new user's taste is unknown, so their "taste" half comes from fresh
+        # uploads (the last FRESH_DAYS), which have little or no watch history of their own
+        fresh = taste & (ru >= nu_old)
+        if fresh.any():
+            d = row_day[rows][fresh]
+            lo = np.searchsorted(upload_sorted, d - FRESH_DAYS, side="left")
+            hi = np.searchsorted(upload_sorted, d, side="right")
+            pick = lo + (rng_.random(len(d)) * np.maximum(hi - lo, 1)).astype(np.int64)
+            vid[fresh] = np.where(hi > lo, by_upload[np.minimum(pick, nv - 1)], vid[fresh])
         return vid
 
     cand = draw(rng, np.arange(n))
@@ -334,7 +359,41 @@ BASELINES = (
         target="binary",
         output="probability",
     ),
+    BaselineRecipe(
+        name="id_history_only",
+        description="Id histories only: logistic regression on target-encoded user x genre, "
+        "video_id and user_id (no content features).",
+        blocks=_IDS,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+    ),
+    BaselineRecipe(
+        name="recency_weighted",
+        description="The reasonable recipe fitted with recency weights (a row's weight halves "
+        "every 14 days before the last training day).",
+        blocks=_METADATA + _IDS,
+        estimator=LOGISTIC_REGRESSION,
+        target="binary",
+        output="probability",
+        recency_half_life_days=RECENCY_HALF_LIFE_DAYS,
+    ),
 )
 DESIGN_CHOICE = DesignChoice(
     "collaborative / id features (user x genre, video, user) vs metadata-only"
+)
+SCENARIO_CHOICES = (
+    ScenarioChoice(
+        "cold_start",
+        "content features (genre, duration, age, popularity) beside the id histories, for users "
+        "with no history",
+        ignores="id_history_only",
+        handles="reasonable",
+    ),
+    ScenarioChoice(
+        "latest_week",
+        "recency-weighted training vs all eight training weeks weighted equally",
+        ignores="reasonable",
+        handles="recency_weighted",
+    ),
 )

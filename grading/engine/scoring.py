@@ -3,9 +3,10 @@
 ``score_artifact`` runs the model in the sandbox (which sees the features only), validates
 the predictions, and computes, with the labels that stay in this process: every metric of
 the task on the public part, the private part and the whole split; a 95 % interval for the
-primary metric; the primary metric per time slice (staleness); single-request latency
-against the budget; and the data behind the plots. Callers: the ``score`` management
-command, the baseline builder and the Celery task.
+primary metric; the primary metric per time slice (staleness) and, with its interval,
+per scenario slice (cold start, latest week, missing features); single-request latency
+against the budget; the serving load test (``serving``); and the data behind the plots.
+Callers: the ``score`` management command, the baseline builder and the Celery task.
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ from grading.engine.artifacts import sniff_format
 from grading.engine.contract import InputContract
 from grading.engine.errors import FailureReason, ScoringError
 from grading.engine.sandbox import SandboxLimits, SandboxResult, run_in_sandbox
+from grading.engine.serving import schedule_seed, serving_report
 
 logger = logging.getLogger(__name__)
 
 # Bump when the way scores are computed changes; scores record it, and an admin can
 # re-score everything after a change.
-SCORER_VERSION = 2  # 2: the predicted-vs-actual histogram counts rows on its top edge
+# 2: the predicted-vs-actual histogram counts rows on its top edge; 3: the serving load test
+# (``serving``: load time, peak memory, Poisson load at the target rate and twice it, the
+# highest rate within budget, cost), whose arrival schedule is seeded by this version.
+SCORER_VERSION = 3
 
 SPLITS = ("public", "private", "all")
 PLOT_POINTS = 120
@@ -36,6 +41,10 @@ RELIABILITY_BINS = 10
 RESIDUAL_BINS = 30
 SCATTER_CELLS = 30
 MIN_CELL_ROWS = 5
+#: Fewest rows a scenario slice needs for its metric to be reported (fewer: left out).
+MIN_SCENARIO_ROWS = 50
+#: The splits a scenario slice is reported on: the public part during a round, all after.
+SCENARIO_SPLITS = ("public", "all")
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class HeldoutSplit:
     groups: np.ndarray | None
     slices: np.ndarray
     public: np.ndarray  # bool mask
+    # Scenario slices (``grading.datasets.scenarios``): name -> bool mask over the rows.
+    scenarios: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.features)
@@ -55,6 +66,9 @@ class HeldoutSplit:
                 raise ValueError(f"held-out {name} has {len(getattr(self, name))} rows, not {n}")
         if self.groups is not None and len(self.groups) != n:
             raise ValueError("held-out groups do not match the features")
+        for name, mask in self.scenarios.items():
+            if len(mask) != n or np.asarray(mask).dtype != bool:
+                raise ValueError(f"held-out scenario {name} is not a bool mask of {n} rows")
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,11 @@ class ScoringTask:
     secondary_metrics: tuple[str, ...] = ()
     latency_budget_ms: int = 100
     request_rows: int = 1
+    # The serving load test: the case's peak traffic scaled to one core, the case study's
+    # slug (with SCORER_VERSION, the arrival schedule's seed) and the price of a core-hour.
+    target_rate_rps: float = 20.0
+    case_slug: str = ""
+    price_per_core_hour_usd: float = 0.05
 
 
 @dataclass
@@ -85,6 +104,12 @@ class ScoreReport:
     network_isolated: bool
     plots: dict[str, object]
     timings: dict[str, float] = field(default_factory=dict)
+    # Load time, peak memory and the load test (``grading.engine.serving.serving_report``):
+    # measured on the server, not derived from labels.
+    serving: dict = field(default_factory=dict)
+    # The primary metric per scenario slice with its 95 % interval, for "public" and "all":
+    # {split: {scenario: {"value", "low", "high", "rows"}}} (``scenario_metrics``).
+    scenarios: dict = field(default_factory=dict)
     scorer_version: int = SCORER_VERSION
     # The model's predictions on the public rows, in held-out order: the leaderboard's
     # Ladder compares a candidate's next submission with them on the same rows. They derive
@@ -259,6 +284,39 @@ def evaluate_predictions(
     return by_split, intervals, per_slice, plots
 
 
+def scenario_metrics(*, task: ScoringTask, heldout: HeldoutSplit, predictions: np.ndarray,
+                     ) -> dict[str, dict[str, dict[str, float | int]]]:
+    """The primary metric and its 95 % interval on each scenario slice, for the public part
+    and the whole split: ``{"public": {name: {"value", "low", "high", "rows"}}, "all": ...}``.
+
+    A slice with fewer than ``MIN_SCENARIO_ROWS`` rows in a split, or where the metric or its
+    interval is undefined (one class, no relevant item, fewer than two groups), is left out
+    of that split. Empty when the held-out split has no scenario masks (data built before
+    them). Call after ``evaluate_predictions`` has accepted the predictions."""
+    if not heldout.scenarios:
+        return {}
+    primary = task.primary_metric
+    whole = metrics.prepare(task.contract.task_type, heldout.labels, predictions,
+                            heldout.groups)
+    out: dict[str, dict[str, dict[str, float | int]]] = {}
+    for split in SCENARIO_SPLITS:
+        in_split = heldout.public if split == "public" else np.ones(len(whole), dtype=bool)
+        out[split] = {}
+        for name, mask in heldout.scenarios.items():
+            rows = np.asarray(mask, dtype=bool) & in_split
+            if np.count_nonzero(rows) < MIN_SCENARIO_ROWS:
+                continue
+            part = whole.subset(rows)
+            try:
+                value = part.point(primary)
+                interval = part.interval(primary)
+            except (metrics.MetricUndefined, ValueError, FloatingPointError):
+                continue
+            out[split][name] = {"value": value, "low": interval.low, "high": interval.high,
+                                "rows": int(np.count_nonzero(rows))}
+    return out
+
+
 def _evaluation_error(task: ScoringTask, heldout: HeldoutSplit,
                       exc: ValueError | FloatingPointError) -> ScoringError:
     """Whose fault a failed evaluation is. The sandbox has refused non-finite, out-of-range
@@ -305,6 +363,7 @@ def score_artifact(
         )
     except (ValueError, FloatingPointError) as exc:
         raise _evaluation_error(task, heldout, exc) from exc
+    scenarios = scenario_metrics(task=task, heldout=heldout, predictions=result.predictions)
     finished = time.perf_counter()
     metric = metrics.metric_get(task.primary_metric)
     return ScoreReport(
@@ -322,6 +381,13 @@ def score_artifact(
         rows_scored=len(heldout.labels),
         network_isolated=result.isolated_network,
         plots=plots,
+        scenarios=scenarios,
+        serving=serving_report(
+            service_seconds=result.service_seconds, load_seconds=result.load_seconds,
+            peak_memory_bytes=result.peak_memory_bytes, request_rows=limits.request_rows,
+            target_rps=task.target_rate_rps, budget_ms=task.latency_budget_ms,
+            seed=schedule_seed(task.case_slug, SCORER_VERSION),
+            price_per_core_hour_usd=task.price_per_core_hour_usd),
         public_predictions=np.asarray(result.predictions)[heldout.public],
         timings={"sandbox_seconds": round(sandbox_done - started, 3),
                  "metrics_seconds": round(finished - sandbox_done, 3),

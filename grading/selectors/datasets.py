@@ -33,6 +33,16 @@ def validator_filename(case_study: CaseStudy) -> str:
     return f"mlsd-validate-{case_study.slug}.pyz"
 
 
+# The training split's downloadable files and their content types (the page and the API);
+# the held-out split has no URL at all.
+TRAINING_FILES = {
+    "train.csv": "text/csv",
+    "train.parquet": "application/vnd.apache.parquet",
+    "data_dictionary.json": "application/json",
+    "data_dictionary.md": "text/markdown",
+}
+
+
 @dataclass(frozen=True)
 class ModelContract:
     """What a candidate needs to build a model the scorer accepts."""
@@ -70,6 +80,9 @@ def scoring_task_for(case_study: CaseStudy) -> ScoringTask:
         secondary_metrics=tuple(case_study.secondary_metrics),
         latency_budget_ms=case_study.latency_budget_ms,
         request_rows=spec.request_rows,
+        target_rate_rps=case_study.target_rate_rps,
+        case_slug=case_study.slug,
+        price_per_core_hour_usd=settings.GRADING_PRICE_PER_CORE_HOUR_USD,
     )
 
 

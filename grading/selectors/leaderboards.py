@@ -47,6 +47,11 @@ EXTRA_SORTS = {
     "submissions": ("submission_count", True),
     "last": ("last_submitted_at", True),
 }
+# Sorts by a serving figure (``LeaderboardEntry.serving``): its key, and whether larger is
+# better. Entries scored before the load test have none and come last either way.
+SERVING_SORTS = {
+    "load": ("p99_ms", False),  # p99 at the target rate
+}
 
 
 # Column headings where the full metric name is too long for a table.
@@ -163,6 +168,11 @@ def leaderboard_page(*, leaderboard: Leaderboard, user, split: str | None = None
     elif sort in EXTRA_SORTS:
         name, desc = EXTRA_SORTS[sort]
         order = [F(name).desc() if desc != worst_first else F(name).asc()]
+    elif sort in SERVING_SORTS:
+        key, desc = SERVING_SORTS[sort]
+        value = Cast(KT(f"serving__{key}"), FloatField())
+        order = [value.desc(nulls_last=True) if desc != worst_first
+                 else value.asc(nulls_last=True)]
     else:
         sort = "primary"
         order = [F(sort_field).asc() if worst_first else F(sort_field).desc()]

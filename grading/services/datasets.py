@@ -31,6 +31,8 @@ from interviews.models import CaseStudy
 logger = logging.getLogger(__name__)
 
 FINGERPRINT_FILE = "FINGERPRINT"
+#: Held-out scenario masks are stored as ``scenario-<name>.npy`` beside the labels.
+SCENARIO_FILE_PREFIX = "scenario-"
 
 
 class DatasetMismatch(RuntimeError):
@@ -95,6 +97,9 @@ def _write_heldout(built: datasets.BuiltDataset, directory: Path) -> None:
             allow_pickle=False)
     if built.heldout_groups is not None:
         np.save(directory / "groups.npy", np.asarray(built.heldout_groups), allow_pickle=False)
+    for name, mask in built.heldout_scenarios.items():
+        np.save(directory / f"{SCENARIO_FILE_PREFIX}{name}.npy", np.asarray(mask, dtype=bool),
+                allow_pickle=False)
 
 
 def _write_dataset_files(built: datasets.BuiltDataset, target: Path) -> None:
@@ -201,15 +206,22 @@ def dataset_materialize(*, dataset: Dataset) -> Path:
 
 
 def heldout_load(*, dataset: Dataset) -> HeldoutSplit:
-    """The held-out split of ``dataset`` (materialized on this machine if needed)."""
+    """The held-out split of ``dataset`` (materialized on this machine if needed), with its
+    scenario masks (none for data built before generators flagged them)."""
     directory = dataset_materialize(dataset=dataset) / "heldout"
     groups_path = directory / "groups.npy"
+    scenarios = {
+        path.name.removeprefix(SCENARIO_FILE_PREFIX).removesuffix(".npy"):
+            np.load(path, allow_pickle=False)
+        for path in sorted(directory.glob(f"{SCENARIO_FILE_PREFIX}*.npy"))
+    }
     return HeldoutSplit(
         features=pd.read_parquet(directory / "features.parquet"),
         labels=np.load(directory / "labels.npy", allow_pickle=False),
         groups=np.load(groups_path, allow_pickle=False) if groups_path.exists() else None,
         slices=np.load(directory / "slices.npy", allow_pickle=False),
         public=np.load(directory / "public.npy", allow_pickle=False),
+        scenarios=scenarios,
     )
 
 

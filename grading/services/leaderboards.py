@@ -112,6 +112,24 @@ def _public_metrics(values: dict[str, float], decimals: int) -> dict[str, float]
     return {key: public_round(value, decimals) for key, value in values.items()}
 
 
+def board_serving(serving: dict) -> dict:
+    """The serving figures a leaderboard row shows, from a score's ``serving``: p99 at the
+    target rate, the highest rate within budget and the cost per million predictions
+    (measured on the server, not from labels: shown at full precision during a round).
+    Empty for a score from before the load test."""
+    at_target = serving.get("at_target")
+    if not at_target:
+        return {}
+    return {
+        "target_rps": serving["target_rps"],
+        "budget_ms": serving["budget_ms"],
+        "p99_ms": at_target["p99_ms"],
+        "within_budget": at_target["within_budget"],
+        "max_rate_within_budget_rps": serving["max_rate_within_budget_rps"],
+        "cost_per_million_usd": serving["cost_per_million_usd"],
+    }
+
+
 # The parameter-free Ladder releases a score that beats the shown one by more than one
 # standard error of the paired difference (|z| > 1); as the two-sided p-value that
 # ``metrics.paired_difference`` returns, that is p < erfc(1 / sqrt(2)), about 0.317.
@@ -278,6 +296,7 @@ def _entry_refresh(leaderboard: Leaderboard, *, candidate_id: int | None = None,
                     "private": chosen.metrics.get("private", {})},
         "latency_p99_ms": chosen.latency_p99_ms,
         "latency_budget_ms": chosen.latency_budget_ms,
+        "serving": board_serving(chosen.serving),
         "artifact_bytes": chosen.artifact_bytes,
         "submission_count": submission_count,
         "last_submitted_at": last_submitted_at,

@@ -84,7 +84,7 @@ def test_score_refuses_on_a_machine_with_another_secret(tiny_dataset, tmp_path, 
 def test_score_prints_metrics_as_json(tiny_dataset, tmp_path, capsys):
     _, built = tiny_dataset("ad-click-prediction")
     model = train_example_model(built, tmp_path / "work")
-    call_command("score", str(model), "--case", "ad-click-prediction")
+    call_command("score", str(model), "--case", "ad-click-prediction", "--json")
     report = json.loads(capsys.readouterr().out)
     assert report["primary_metric"] == "log_loss"
     assert 0 < report["metrics"]["private"]["log_loss"] < 1
@@ -99,7 +99,7 @@ def test_score_scores_a_skops_pipeline_fitted_on_the_training_dataframe(tiny_dat
     _, built = tiny_dataset("ad-click-prediction")
     model = tmp_path / "pipeline.skops"
     dataframe_pipeline_skops(built, model)
-    call_command("score", str(model), "--case", "ad-click-prediction")
+    call_command("score", str(model), "--case", "ad-click-prediction", "--json")
     report = json.loads(capsys.readouterr().out)
     assert report["artifact_format"] == "skops"
     assert 0 < report["metrics"]["private"]["log_loss"] < 1

@@ -43,11 +43,11 @@ from grading.tests.dataset_secrets import TEST_SECRET
 #: one changes, the generator's output changed (code, numpy or pandas): bump that module's
 #: GENERATOR_VERSION, because stored datasets are rebuilt from (secret, version, data version).
 GOLDEN_TINY = {
-    "video-recommendation": "494ee6eb3f40a9a282cffef18bb7868c5c0607862a7778c1bb9b0fff7a05b414",
-    "feed-ranking": "bef4adbb7d999ef527382d0ad7da4d26897ab63f51d337b37ed77ffdd533be42",
-    "ad-click-prediction": "72e0c924dcd6394868b3e3305e2274a12e87632b45c4818592b6ec41954d610e",
-    "rental-search-ranking": "f5323c4534667c0b61362d7c63dc2b93a26ea49d0cd083d61078fdc5855f09b3",
-    "food-delivery-time": "21e9d5f1800d20679f7f8d7ac62b882f0931d4d6e3c69f0472888ae8e79bb8ff",
+    "video-recommendation": "295c1881cce1903714bd4399c8134fbf78e7235613de1fbe78d6fc4e549e0a7a",
+    "feed-ranking": "10e9691ac6b4b51c155f413a760807ff40fe304dfd8d775089129530da986674",
+    "ad-click-prediction": "2b6bf6ac634a0485fd8dd08bad0b2b7b869f19170470f46d5e67169e0e2dbbc8",
+    "rental-search-ranking": "2588e6f3acf1ca8e5fb218edd307f4f6365a6905403505b8742f2ec229fd51e9",
+    "food-delivery-time": "bf7a11080839c37d13df9da163468dfe079902575ea8e4052dcfa3ab25836a03",
 }
 
 _CACHE: dict[tuple[str, str], object] = {}

@@ -24,19 +24,27 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    from grading.engine.artifacts import ArtifactFormat, sniff_format
-    from grading.engine.contract import InputContract, contract_validate_predictions
-    from grading.engine.errors import ScoringError
-    from grading.engine.onnx_checks import inspect_onnx
-
     meta = json.loads(pkgutil.get_data("grading.validator", "contract.json"))
-    contract = InputContract.from_dict(meta["contract"])
     parser = argparse.ArgumentParser(description=f"Check a model for {meta['title']}.")
     parser.add_argument("model", type=Path)
     parser.add_argument("data", type=Path, nargs="?", help="train.parquet or train.csv")
     parser.add_argument("--rows", type=int, default=1000)
     args = parser.parse_args(argv)
+    return validate(meta, args.model, args.data, rows=args.rows)
 
+
+def validate(meta: dict, model: Path, data: Path | None, *, rows: int = 1000) -> int:
+    """Check ``model`` against ``meta`` (a ``contract.json``: the validator's own, or the
+    one the API gives ``mlsd validate``) and run it on the first ``rows`` of ``data``.
+    Prints what it finds; 0 when the server will accept the model, 2 when it would refuse
+    it (the reason on stderr)."""
+    from grading.engine.artifacts import ArtifactFormat, sniff_format
+    from grading.engine.contract import InputContract, contract_validate_predictions
+    from grading.engine.errors import ScoringError
+    from grading.engine.onnx_checks import inspect_onnx
+
+    contract = InputContract.from_dict(meta["contract"])
+    args = argparse.Namespace(model=model, data=data, rows=rows)
     try:
         fmt = sniff_format(args.model)
         print(f"format: {fmt.value}")

@@ -1,6 +1,7 @@
 """The interviews app's models, by concept: the catalogue (``catalogue``), timed sessions
 (``sessions``), interviewers' scorecards (``interviews.scorecards.models``) and live interviews
-(``interviews.live.models``), the last two imported here so that Django registers them under
+(``interviews.live.models``) and scheduling (``interviews.scheduling.models``), the last
+three imported here so that Django registers them under
 this app)."""
 
 from interviews.live.models import FollowUp, FollowUpRevision, LiveEvent, LiveInvite, LiveRoom
@@ -21,11 +22,21 @@ from interviews.models.sessions import (
     QuestionAsked,
     StepTime,
 )
+from interviews.scheduling.models import (
+    Availability,
+    Booking,
+    PeerMock,
+    PeerScorecard,
+    Profile,
+    Slot,
+)
 from interviews.scorecards.models import EvidenceQuote, Grade, StepScore
 
 __all__ = [
     "Answer",
     "AnswerRevision",
+    "Availability",
+    "Booking",
     "CaseStudy",
     "ClarifyingQuestion",
     "Concept",
@@ -38,10 +49,14 @@ __all__ = [
     "LiveEvent",
     "LiveInvite",
     "LiveRoom",
+    "PeerMock",
+    "PeerScorecard",
+    "Profile",
     "QuestionAsked",
     "RolePermissions",
     "Rubric",
     "RubricStep",
+    "Slot",
     "StepBudget",
     "StepScore",
     "StepTime",

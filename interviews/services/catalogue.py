@@ -136,6 +136,7 @@ def _case_study_fields(data: dict) -> dict:
         "secondary_metrics": data["secondary_metrics"],
         "online_metrics": data["online_metrics"],
         "latency_budget_ms": data["latency_budget_ms"],
+        "target_rate_rps": float(data["target_rate_rps"]),
         "duration_seconds": data["length_minutes"] * 60,
     }
 

@@ -99,7 +99,9 @@ def test_session_page_shows_prompt_steps_budgets_questions_and_the_server_clock(
                                 base_version=0)
     question_ask(session=session, text="Own question?")
     logged_in(client, session)
-    with django_assert_max_num_queries(11):
+    # +3 for grading's design-claims panels: the claims, the model link, the candidate's
+    # scored submissions (grading_panels; none linked, so no score or leaderboard read).
+    with django_assert_max_num_queries(14):
         html = client.get(session.get_absolute_url()).content.decode()
     assert session.case_study.prompt in html
     for title in ("Problem statement", "Metrics", "Requirements", "Train and evaluate the model",
@@ -401,7 +403,8 @@ def test_review_shows_answers_diagram_time_chart_and_a_labelled_coverage_hint(
     session_focus(session=session, step=2)
     session_submit(session=session)
     logged_in(client, session)
-    with django_assert_max_num_queries(11):
+    # +3: the design-claims panels, as on the session page.
+    with django_assert_max_num_queries(14):
         response = client.get(session.get_review_url())
     html = response.content.decode()
     assert response.status_code == 200

@@ -3,6 +3,7 @@ and the downsampling that keeps long series small."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from mlsd_site.charts.axes import Frame, XAxis, cartesian_layout, diagonal_line
@@ -10,6 +11,7 @@ from mlsd_site.charts.scales import (
     DEFAULT_FORMAT,
     axis_range,
     clean_points,
+    compact_count,
     coord,
     finite,
     format_number,
@@ -109,13 +111,18 @@ def line_chart(
     y_format: str = DEFAULT_FORMAT,
     x_format: str = DEFAULT_FORMAT,
     x_ticks_labels: Sequence[str] | None = None,
+    x_log: bool = False,
 ) -> str:
     """Lines, markers or steps on numeric axes: ROC (``diagonal=True`` for the chance line),
     precision-recall, NDCG@k, a metric per time slice (``x_ticks_labels`` names x = 0, 1, …),
-    best score over time (``kind="step"``), a reliability diagram (points + diagonal).
+    best score over time (``kind="step"``), a reliability diagram (points + diagonal),
+    latency against request rate (``x_log=True``).
 
     Ranges default to the data, widened to whole tick steps; an invalid range (not finite,
     lo >= hi) is ignored. Data outside an explicit range is clipped at the plot edge.
+    ``x_log``: a logarithmic x axis with a tick at each power of ten (points with x <= 0
+    are dropped; ``x_range`` is in the data's units); tooltips and the description give the
+    data's own x values.
     """
     width = chart_size(width, CHART_WIDTH, 200)
     height = chart_size(height, CHART_HEIGHT, 160)
@@ -123,6 +130,8 @@ def line_chart(
     drawn: list[tuple[int, Series, list[tuple[float, float]]]] = []
     for index, item in enumerate(series or ()):
         points = clean_points(item.points)
+        if x_log:  # drawn at log10(x); tooltips and the description undo it
+            points = [(math.log10(x), y) for x, y in points if x > 0]
         if points:
             drawn.append((index, item, points))
     if not drawn:
@@ -131,9 +140,23 @@ def line_chart(
     all_x = [x for _, _, pts in drawn for x, _ in pts]
     all_y = [y for _, _, pts in drawn for _, y in pts]
     labels = [clean_text(t) for t in x_ticks_labels] if x_ticks_labels is not None else None
+    if x_log:
+        labels = None
 
     explicit_x = valid_range(x_range)
-    if explicit_x:
+    if x_log and explicit_x:
+        explicit_x = ((math.log10(explicit_x[0]), math.log10(explicit_x[1]))
+                      if explicit_x[0] > 0 else None)
+    decades: list[tuple[float, str]] | None = None
+    if x_log:
+        x_lo = explicit_x[0] if explicit_x else float(math.floor(min(all_x)))
+        x_hi = explicit_x[1] if explicit_x else float(math.ceil(max(all_x)))
+        if x_hi <= x_lo:
+            x_hi = x_lo + 1.0
+        x_expand = False
+        decades = [(float(k), _decade_text(k))
+                   for k in range(math.ceil(x_lo - 1e-9), math.floor(x_hi + 1e-9) + 1)]
+    elif explicit_x:
         x_lo, x_hi, x_expand = explicit_x[0], explicit_x[1], False
     elif labels:
         x_lo = min(0.0, min(all_x)) - 0.5
@@ -163,7 +186,7 @@ def line_chart(
         x_hi,
         expand=x_expand,
         fmt=x_format,
-        labels=[(float(i), t) for i, t in enumerate(labels)] if labels else None,
+        labels=decades or ([(float(i), t) for i, t in enumerate(labels)] if labels else None),
     )
     frame, body = cartesian_layout(
         width=width,
@@ -191,7 +214,7 @@ def line_chart(
         if item.kind == "points" or len(points) == 1:
             circles = [
                 f'<circle cx="{coord(x)}" cy="{coord(y)}" r="3.5"><title>{label}: '
-                f"{escape(format_number(x_format, dx))}, "
+                f"{escape(format_number(x_format, 10 ** dx if x_log else dx))}, "
                 f"{escape(format_number(y_format, dy))}</title></circle>"
                 for (x, y), (dx, dy) in zip(pixels, points, strict=True)
                 if frame.inside(x, y)
@@ -210,7 +233,7 @@ def line_chart(
                     f'stroke="{color}" stroke-width="2" stroke-linejoin="round" '
                     f'stroke-linecap="round"{dash}><title>{label}</title></path>'
                 )
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        xs, ys = [10 ** p[0] if x_log else p[0] for p in points], [p[1] for p in points]
         x_text = f"x {span_text(xs, x_format)}" if not labels else f"{len(set(xs))} x positions"
         summaries.append(
             f"{name}: {len(points)} points"
@@ -225,7 +248,15 @@ def line_chart(
         desc += " X positions: " + ", ".join(labels[:24]) + ("…" if len(labels) > 24 else "") + "."
     if diagonal:
         desc += " A dashed diagonal marks y = x."
+    if x_log:
+        desc += " The x axis is logarithmic."
     return document(width, height, title, desc, "line", body)
+
+
+def _decade_text(power: int) -> str:
+    """A log axis's tick: 0.01, 0.1, 1, 10, 100, 1000, 10k, 100k, 1M."""
+    value = 10.0 ** power
+    return compact_count(value) if value >= 1e4 else f"{value:g}"
 
 
 # --------------------------------------------------------------------------- histogram

@@ -52,7 +52,9 @@ def test_scoring_is_routed_to_the_scoring_queue_and_everything_else_to_the_defau
     # Beat only sends sweeps: heartbeats come from each worker itself.
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled == {"grading.requeue_stuck_submissions",
-                         "interviews.submit_overdue_sessions"}
+                         "interviews.submit_overdue_sessions",
+                         "interviews.send_booking_reminders",
+                         "interviews.settle_booking_attendance"}
 
 
 @pytest.mark.services

@@ -42,7 +42,7 @@ CHART_TEXT = """() => [...document.querySelectorAll("svg.chart")].flatMap((svg) 
 
 def ad_click_board() -> Leaderboard:
     """Ad click prediction (five secondary metrics: the widest table) with twelve candidates,
-    long names among them, two baselines and a best-score history."""
+    long names among them, two baselines, a best-score history and serving figures."""
     case_study = CaseStudy.objects.get(slug="ad-click-prediction")
     DatasetFactory(case_study=case_study)
     board = leaderboard_for(case_study)
@@ -59,6 +59,9 @@ def ad_click_board() -> Leaderboard:
         LeaderboardEntryFactory(
             leaderboard=board, public_primary=value, private_primary=value + 0.05 * (i % 3),
             metrics={"public": split, "private": split}, latency_p99_ms=12.5,
+            serving={"target_rps": 300.0, "budget_ms": 80, "p99_ms": 0.4567 * (i + 1) ** 2,
+                     "within_budget": i < 12, "max_rate_within_budget_rps": 12_345.0 / (i + 1),
+                     "cost_per_million_usd": 0.001125 * (i + 1)},
             submission_count=12, last_submitted_at=now - timedelta(minutes=i),
             **fields)
         if "candidate" in fields:

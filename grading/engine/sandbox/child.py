@@ -1,4 +1,5 @@
-"""Sandbox child: load one candidate model, predict, time single requests, report.
+"""Sandbox child: load one candidate model, predict, time single requests and the load
+test's requests (``grading.engine.serving``), report.
 
 Started by ``grading.engine.sandbox.runner`` as::
 
@@ -13,11 +14,12 @@ The job directory (also the cwd) holds ``job.json``, ``features/`` (a .npy file 
 column) and ``model.onnx`` / ``model.skops`` -- never labels. A job whose ``mode`` is
 ``check`` (the upload's checks, ``grading.engine.sandbox.checks``) has no features and runs
 only the static checks below. The child writes
-``predictions.npy`` and ``status.json`` there. Imports: stdlib, numpy and
-``grading.engine.contract`` (its package ``grading.engine.sandbox`` imports nothing until a
-public name is used); then, for an ONNX model, onnx (``grading.engine.onnx_checks``) and
-onnxruntime, for a skops model skops and scikit-learn (``grading.engine.skops_checks``,
-``grading.engine.skops_model``; + pandas only for models trained on DataFrames).
+``predictions.npy`` and ``status.json`` there. Imports: stdlib, numpy,
+``grading.engine.contract`` and ``grading.engine.serving`` (its package
+``grading.engine.sandbox`` imports nothing until a public name is used); then, for an ONNX
+model, onnx (``grading.engine.onnx_checks``) and onnxruntime, for a skops model skops and
+scikit-learn (``grading.engine.skops_checks``, ``grading.engine.skops_model``; + pandas
+only for models trained on DataFrames).
 
 The static checks of the untrusted file run here, under the child's limits, not in the
 worker: the ONNX graph walk, and the skops allow-list (read from ``schema.json`` before
@@ -42,6 +44,7 @@ import numpy as np
 
 from grading.engine.contract import InputContract, slice_feeds
 from grading.engine.errors import ArtifactRejected, RejectionCode
+from grading.engine.serving import measure_service_times
 
 STATUS_FILE = "status.json"
 PREDICT_BATCH_ROWS = 65_536
@@ -117,8 +120,9 @@ def _load_features(contract: InputContract) -> tuple[dict[str, np.ndarray], int]
 
 
 def _onnx_predictor(
-    job: dict[str, Any], contract: InputContract, columns: dict[str, np.ndarray]
-) -> Callable[[int | None], np.ndarray]:
+    job: dict[str, Any], contract: InputContract, columns: dict[str, np.ndarray],
+    timings: dict[str, float] | None = None,
+) -> Callable[..., np.ndarray]:
     from grading.engine.artifacts import ArtifactLimits
     from grading.engine.onnx_checks import inspect_onnx_bytes
 
@@ -140,10 +144,13 @@ def _onnx_predictor(
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     # No register_custom_ops_library, CPU provider only. Load from bytes, not a path:
     # there is no model directory for external-data paths to be resolved against.
+    loading = time.perf_counter()
     try:
         session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # any load failure is the model's fault
         raise _classify(exc, "load_failed") from exc
+    if timings is not None:
+        timings["load_seconds"] = time.perf_counter() - loading
     del model_bytes
     # Double-check against onnxruntime's own view of the graph.
     session_inputs = {i.name for i in session.get_inputs()}
@@ -159,8 +166,11 @@ def _onnx_predictor(
             return _zipmap_to_array(value)
         return np.asarray(value)
 
-    def predict(rows: int | None) -> np.ndarray:
+    def predict(rows: int | None, start: int = 0) -> np.ndarray:
+        """All rows (``None``), or one request: ``rows`` rows from ``start``."""
         if rows is not None:
+            if start:
+                return run({name: value[start:start + rows] for name, value in feeds.items()})
             return run(slice_feeds(feeds, rows))
         # In batches: the runtime's intermediate tensors stay the size of one batch however
         # many rows are scored, so memory does not grow with the held-out split.
@@ -183,7 +193,7 @@ def _zipmap_to_array(value: Any) -> np.ndarray:
     return np.array([[row[k] for k in keys] for row in value], dtype=np.float64)
 
 
-def _load_skops() -> Any:
+def _load_skops(timings: dict[str, float] | None = None) -> Any:
     """The model in ``model.skops``, if every type it names is on the allow-list.
 
     Raises ``ArtifactRejected`` (a refused type, callable or parameter; an inconsistent tree)
@@ -197,6 +207,7 @@ def _load_skops() -> Any:
     skops_check_archive(data, policy)
     import skops.io as sio
 
+    loading = time.perf_counter()
     try:
         # Exactly the allowed types as trusted (never get_untrusted_types' output: that is
         # how a hostile file gets posix.system constructed). skops' own audit then refuses
@@ -209,6 +220,8 @@ def _load_skops() -> Any:
                 RejectionCode.SKOPS_TYPE_REFUSED, f"skops refused your file. {found}"
             ) from exc
         raise _classify(exc, "load_failed") from exc
+    if timings is not None:
+        timings["load_seconds"] = time.perf_counter() - loading
     del data
     try:
         skops_check_model(model)
@@ -220,9 +233,10 @@ def _load_skops() -> Any:
 
 
 def _skops_predictor(
-    contract: InputContract, columns: dict[str, np.ndarray]
-) -> Callable[[int | None], np.ndarray]:
-    model = _load_skops()
+    contract: InputContract, columns: dict[str, np.ndarray],
+    timings: dict[str, float] | None = None,
+) -> Callable[..., np.ndarray]:
+    model = _load_skops(timings)
     needs_frame = hasattr(model, "feature_names_in_") or not contract.all_numeric
     if needs_frame:
         # The model was fitted on a DataFrame (e.g. a ColumnTransformer selecting by name).
@@ -247,8 +261,8 @@ def _skops_predictor(
     else:
         method = model.predict
 
-    def predict(rows: int | None) -> np.ndarray:
-        batch = features if rows is None else features[:rows]
+    def predict(rows: int | None, start: int = 0) -> np.ndarray:
+        batch = features if rows is None else features[start:start + rows]
         return np.asarray(method(batch))
 
     return predict
@@ -262,10 +276,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """Load, predict, benchmark; write predictions. Raises ``ChildFailure``."""
     contract = InputContract.from_dict(job["contract"])
     columns, n_rows = _load_features(contract)
+    loaded: dict[str, float] = {}
     if job["format"] == "onnx":
-        predict = _onnx_predictor(job, contract, columns)
+        predict = _onnx_predictor(job, contract, columns, loaded)
     elif job["format"] == "skops":
-        predict = _skops_predictor(contract, columns)
+        predict = _skops_predictor(contract, columns, loaded)
     else:
         raise ChildFailure("internal", f"unknown format {job['format']!r}")
 
@@ -289,6 +304,18 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         raise _classify(exc, "run_failed") from exc
 
+    # The load test's service times (``grading.engine.serving``): request i is the
+    # request_rows rows from a start that walks through the split, so requests differ.
+    starts = max(n_rows - request_rows, 0) + 1
+    try:
+        service = measure_service_times(
+            lambda i: predict(request_rows, (i * request_rows) % starts),
+            max_requests=int(job.get("load_test_requests", 0)),
+            seconds=float(job.get("load_test_seconds", 0.0)),
+        ) if int(job.get("load_test_requests", 0)) > 0 else []
+    except Exception as exc:
+        raise _classify(exc, "run_failed") from exc
+
     try:
         np.save(PREDICTIONS_FILE, predictions, allow_pickle=False)
     except Exception as exc:
@@ -298,6 +325,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "n_rows": n_rows,
         "latency_p50_ms": _percentile_ms(timings, 50) if timings else 0.0,
         "latency_p99_ms": _percentile_ms(timings, 99) if timings else 0.0,
+        "load_seconds": loaded.get("load_seconds"),
+        "service_seconds": [round(seconds, 7) for seconds in service],
     }
 
 

@@ -52,6 +52,11 @@ class SandboxLimits:
     max_processes: int = 64
     latency_repeats: int = 50
     request_rows: int = 100  # rows in one simulated user request for the latency benchmark
+    # The serving load test (``grading.engine.serving``): at most this many requests timed,
+    # for at most about this many seconds (at least ``serving.MIN_SERVICE_SAMPLES`` are);
+    # 0 requests: no load test.
+    load_test_requests: int = 1000
+    load_test_seconds: float = 3.0
     stderr_cap_bytes: int = 64 * 1024
     # Fail closed by default: a caller that forgets to choose gets the servers' policy.
     isolation: Isolation = Isolation.REQUIRED
@@ -70,6 +75,8 @@ class SandboxLimits:
     def __post_init__(self) -> None:
         if self.latency_repeats < 1 or self.request_rows < 1:
             raise ValueError("latency_repeats and request_rows must be at least 1")
+        if self.load_test_requests < 0 or self.load_test_seconds < 0:
+            raise ValueError("the load test's requests and seconds cannot be negative")
         if self.wall_clock_seconds <= 0 or self.cpu_seconds < 1:
             raise ValueError("time limits must be positive")
         if self.memory_bytes < 1 or self.address_space_limit < self.memory_bytes:

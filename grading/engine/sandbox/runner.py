@@ -71,14 +71,18 @@ _BOOTSTRAP = (
 
 @dataclass(frozen=True)
 class SandboxResult:
-    """Validated predictions (float64, one per row; P(y=1) for binary), latency, and the
-    peak resident memory the parent measured (None where /proc could not show it)."""
+    """Validated predictions (float64, one per row; P(y=1) for binary), latency, the
+    peak resident memory the parent measured (None where /proc could not show it), the
+    model's load time in the child, and the load test's service times (seconds per
+    request, served back to back: ``grading.engine.serving``)."""
 
     predictions: np.ndarray
     latency_p50_ms: float
     latency_p99_ms: float
     isolated_network: bool
     peak_memory_bytes: int | None = None
+    load_seconds: float | None = None
+    service_seconds: tuple[float, ...] = ()
 
 
 # --- talking to the child ------------------------------------------------------------------
@@ -239,6 +243,8 @@ def _validate_and_run(
         "contract": contract.to_dict(),
         "request_rows": limits.request_rows,
         "latency_repeats": limits.latency_repeats,
+        "load_test_requests": limits.load_test_requests,
+        "load_test_seconds": limits.load_test_seconds,
         "max_file_bytes": limits.artifact.max_file_bytes,
     }
 
@@ -445,7 +451,13 @@ def _run_child(
         raise _internal_error() from exc
     predictions = contract_validate_predictions(raw, n_rows, contract.task_type)
     p50, p99 = status.get("latency_p50_ms"), status.get("latency_p99_ms")
-    if not all(isinstance(v, int | float) and math.isfinite(v) and v >= 0 for v in (p50, p99)):
+    if not all(_non_negative(v) for v in (p50, p99)):
+        raise _internal_error()
+    load_seconds, service = status.get("load_seconds"), status.get("service_seconds", [])
+    if load_seconds is not None and not _non_negative(load_seconds):
+        raise _internal_error()
+    if (not isinstance(service, list) or len(service) > limits.load_test_requests
+            or not all(_non_negative(v) for v in service)):
         raise _internal_error()
     return SandboxResult(
         predictions=predictions,
@@ -453,4 +465,12 @@ def _run_child(
         latency_p99_ms=float(p99),
         isolated_network=network_isolated,
         peak_memory_bytes=peak,
+        load_seconds=None if load_seconds is None else float(load_seconds),
+        service_seconds=tuple(float(v) for v in service),
     )
+
+
+def _non_negative(value: object) -> bool:
+    """A finite number >= 0 from the child's status (bool is not a number here)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
