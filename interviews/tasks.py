@@ -1,5 +1,7 @@
 """Celery tasks for interviews: thin wrappers that call services."""
 
+from smtplib import SMTPException
+
 from celery import shared_task
 
 from interviews.services.sessions import session_submit_overdue
@@ -29,4 +31,15 @@ def settle_booking_attendance_task() -> int:
     from interviews.scheduling.services import bookings_settle_attendance
 
     return bookings_settle_attendance()
+
+
+@shared_task(name="interviews.send_booking_emails", ignore_result=True,
+             autoretry_for=(OSError, SMTPException), retry_backoff=30, retry_backoff_max=600,
+             max_retries=8)
+def send_booking_emails_task(booking_id: int, change: str) -> int:
+    """Both people's e-mail about a booking's ``change`` ("booked", "cancelled",
+    "reminder"), with the .ics invitation; retried while the mail server is unreachable."""
+    from interviews.scheduling.services import booking_emails_send
+
+    return booking_emails_send(booking_id=booking_id, change=change)
 

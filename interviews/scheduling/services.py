@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -23,6 +24,7 @@ from interviews.models import CaseStudy
 from interviews.scheduling import policy
 from interviews.scheduling.invites import calendar_for_booking
 from interviews.scheduling.models import Availability, Booking, Profile, Slot
+from mlsd_site import roles
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +167,8 @@ def _insert_booking(*, slot: Slot, candidate, case_study: CaseStudy) -> Booking:
 
 
 def _check_bookable(*, slot: Slot, candidate, case_study: CaseStudy, now: datetime) -> None:
+    if not roles.is_candidate(candidate):
+        raise SchedulingRefused("Interviewers publish availability; candidates book it.")
     if slot.kind == Availability.Kind.PEER:
         # The host is interviewed on the slot's case study; the booker on another one.
         if slot.case_study_id is None or slot.case_study_id == case_study.pk:
@@ -198,7 +202,8 @@ def booking_create(*, candidate, slot_id: int, case_study: CaseStudy,
 
             peer_mock_for_booking(booking=booking)
     if notify:
-        transaction.on_commit(lambda: booking_emails_send(booking_id=booking.pk, change="booked"))
+        transaction.on_commit(lambda: booking_emails_enqueue(booking_id=booking.pk,
+                                                             change="booked"))
     return booking
 
 
@@ -229,8 +234,8 @@ def booking_cancel(*, user, booking_id: int, now: datetime | None = None,
         booking.save(update_fields=["status", "cancelled_at", "cancelled_by",
                                     "is_late_cancellation"])
     if notify:
-        transaction.on_commit(lambda: booking_emails_send(booking_id=booking.pk,
-                                                          change="cancelled"))
+        transaction.on_commit(lambda: booking_emails_enqueue(booking_id=booking.pk,
+                                                             change="cancelled"))
     return booking
 
 
@@ -260,9 +265,10 @@ def booking_reschedule(*, user, booking_id: int, new_slot_id: int,
         booking.rescheduled_to = moved
         booking.save(update_fields=["rescheduled_to"])
     if notify:
-        transaction.on_commit(lambda: booking_emails_send(booking_id=booking.pk,
-                                                          change="cancelled"))
-        transaction.on_commit(lambda: booking_emails_send(booking_id=moved.pk, change="booked"))
+        transaction.on_commit(lambda: booking_emails_enqueue(booking_id=booking.pk,
+                                                             change="cancelled"))
+        transaction.on_commit(lambda: booking_emails_enqueue(booking_id=moved.pk,
+                                                             change="booked"))
     return moved
 
 
@@ -340,6 +346,16 @@ def booking_emails_send(*, booking_id: int, change: str) -> int:
     return sent
 
 
+EMAIL_TASK = "interviews.send_booking_emails"
+
+
+def booking_emails_enqueue(*, booking_id: int, change: str) -> None:
+    """Queue the e-mails of a change: a worker sends them and retries while the mail server
+    is unreachable, so a booking never fails on its e-mail. Looked up by name in Celery's
+    registry: tasks call services, services never import the tasks module."""
+    current_app.tasks[EMAIL_TASK].delay(booking_id, change)
+
+
 def booking_reminders_send(*, now: datetime | None = None) -> int:
     """Send the reminder of every active booking starting within
     ``SCHEDULING_REMINDER_MINUTES``, once: the row is claimed with a conditional UPDATE, so
@@ -354,7 +370,7 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
         claimed = Booking.objects.filter(pk=booking_id, reminder_sent_at=None).update(
             reminder_sent_at=now)
         if claimed:
-            booking_emails_send(booking_id=booking_id, change="reminder")
+            booking_emails_enqueue(booking_id=booking_id, change="reminder")
             sent += 1
     return sent
 

@@ -136,6 +136,8 @@ def test_booking_a_peer_slot_makes_the_peer_mock(django_capture_on_commit_callba
     slot = window.slots.first()
     with pytest.raises(SchedulingRefused, match="Pick another case study"):
         scheduling.booking_create(candidate=booker, slot_id=slot.pk, case_study=host_case)
+    with pytest.raises(SchedulingRefused, match="your own slot"):
+        scheduling.booking_create(candidate=host, slot_id=slot.pk, case_study=booker_case)
     with django_capture_on_commit_callbacks(execute=True):
         booking = scheduling.booking_create(candidate=booker, slot_id=slot.pk,
                                             case_study=booker_case)
