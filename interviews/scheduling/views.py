@@ -38,11 +38,12 @@ def _form_errors(form) -> str:
 def schedule(request: HttpRequest) -> HttpResponse:
     user = request.user
     is_interviewer = roles.is_interviewer(user)
+    zone = selectors.time_zone_of(user)
     return render(request, "interviews/scheduling/schedule.html", {
         "bookings": selectors.upcoming_bookings(user=user),
         "record": selectors.attendance_record(user=user),
-        "time_zone": selectors.time_zone_of(user),
-        "time_zone_form": TimeZoneForm(initial={"time_zone": selectors.time_zone_of(user)}),
+        "time_zone": zone,
+        "time_zone_form": TimeZoneForm(initial={"time_zone": zone}),
         "is_interviewer": is_interviewer,
         # Interviewers offer interviews; candidates offer peer mocks (their own turn's case).
         "availabilities": selectors.availabilities_of(user=user),
@@ -128,13 +129,14 @@ def book(request: HttpRequest) -> HttpResponse:
                 return redirect("scheduling:booking", booking_id=booking.pk)
         else:
             messages.error(request, _form_errors(form) or "Pick a slot and a case study.")
+    zone = selectors.time_zone_of(request.user)
     return render(request, "interviews/scheduling/book.html", {
         "days": selectors.open_slots(viewer=request.user, kind=kind, case_study=case_study),
         "kind": kind,
         "case_study": case_study,
         "case_studies": CaseStudy.objects.filter(is_published=True),
-        "time_zone": selectors.time_zone_of(request.user),
-        "time_zone_form": TimeZoneForm(initial={"time_zone": selectors.time_zone_of(request.user)}),
+        "time_zone": zone,
+        "time_zone_form": TimeZoneForm(initial={"time_zone": zone}),
     })
 
 

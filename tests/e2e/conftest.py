@@ -120,3 +120,30 @@ def axe_report(where: str, violations: list[dict], max_nodes: int = 6) -> str:
             summary = " ".join(node["summary"].split())[:240]
             lines.append(f"    {node['target']}  {html}\n      {summary}")
     return "\n".join(lines)
+
+
+@pytest.fixture
+def open_as(browser, asgi_live_server):
+    """``open_as(user)``: a page in a fresh browser context on the ASGI server, logged in as
+    ``user``, recording console errors; the contexts close after the test."""
+    contexts = []
+
+    def open_page(user, *, viewport=(1366, 900)):
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(base_url=asgi_live_server.url,
+                                      viewport={"width": viewport[0], "height": viewport[1]})
+        contexts.append(context)
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                              "url": asgi_live_server.url}])
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda msg: msg.type == "error"
+                and page.console_errors.append(msg.text))
+        return page
+
+    yield open_page
+    for context in contexts:
+        close_quietly(context)

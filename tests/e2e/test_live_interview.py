@@ -9,12 +9,11 @@ and a note as evidence on the scorecard. Screenshots of both pages; axe on both.
 import re
 
 import pytest
-from django.test import Client
 
 from interviews.live.models import LiveRoom
 from interviews.models import CaseStudy, EvidenceQuote
 from interviews.tests.factories import candidate, interviewer
-from tests.e2e.conftest import axe_report, axe_violations, close_quietly, screenshot
+from tests.e2e.conftest import axe_report, axe_violations, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]
@@ -22,31 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow,
 SLUG = "feed-ranking"
 WAIT_MS = 15_000
 OFFLINE_SECONDS = 10
-
-
-@pytest.fixture
-def open_as(browser, asgi_live_server):
-    """``open_as(user)``: a page in a fresh browser context on the ASGI server, logged in as
-    ``user``, recording console errors; the contexts close after the test."""
-    contexts = []
-
-    def open_page(user, *, viewport=(1366, 900)):
-        client = Client()
-        client.force_login(user)
-        context = browser.new_context(base_url=asgi_live_server.url,
-                                      viewport={"width": viewport[0], "height": viewport[1]})
-        contexts.append(context)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": asgi_live_server.url}])
-        page = context.new_page()
-        page.console_errors = []
-        page.on("console", lambda msg: msg.type == "error"
-                and page.console_errors.append(msg.text))
-        return page
-
-    yield open_page
-    for context in contexts:
-        close_quietly(context)
 
 
 def expect_text(locator, text, timeout=WAIT_MS):

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -17,35 +16,12 @@ from interviews.models import CaseStudy
 from interviews.scheduling import services as scheduling
 from interviews.scheduling.models import Availability, PeerScorecard, Slot
 from interviews.tests.factories import candidate
-from tests.e2e.conftest import axe_report, axe_violations, close_quietly, screenshot
+from tests.e2e.conftest import axe_report, axe_violations, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]
 
 WAIT_MS = 15_000
-
-
-@pytest.fixture
-def open_as(browser, asgi_live_server):
-    contexts = []
-
-    def open_page(user, *, viewport=(1280, 900)):
-        client = Client()
-        client.force_login(user)
-        context = browser.new_context(base_url=asgi_live_server.url,
-                                      viewport={"width": viewport[0], "height": viewport[1]})
-        contexts.append(context)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": asgi_live_server.url}])
-        page = context.new_page()
-        page.console_errors = []
-        page.on("console", lambda msg: msg.type == "error"
-                and page.console_errors.append(msg.text))
-        return page
-
-    yield open_page
-    for context in contexts:
-        close_quietly(context)
 
 
 def peer_slot_soon(host, case_study) -> Slot:
@@ -103,7 +79,7 @@ def test_a_peer_mock_booked_joined_and_run_both_ways(catalogue, open_as, axe_sou
     slot = peer_slot_soon(host_user, host_case)
 
     # The booker finds the peer slot and books it for their own case study.
-    booker = open_as(booker_user)
+    booker = open_as(booker_user, viewport=(1280, 900))
     booker.goto("/schedule/book/?kind=peer")
     violations = axe_violations(booker, axe_source)
     assert violations == [], axe_report("book a peer slot", violations)
@@ -129,7 +105,7 @@ def test_a_peer_mock_booked_joined_and_run_both_ways(catalogue, open_as, axe_sou
         assert f"{local:%H:%M} ({zone})" in message.subject, message.subject
 
     # At the time, the host joins from their schedule: the booking leads to the peer mock.
-    host = open_as(host_user)
+    host = open_as(host_user, viewport=(1280, 900))
     host.goto("/schedule/")
     host.get_by_test_id(f"join-{slot.bookings.get().pk}").click()
     host.wait_for_url(re.compile(r"/schedule/peer/\d+/$"))
