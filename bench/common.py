@@ -32,7 +32,7 @@ QUICK = os.environ.get("BENCH_QUICK", "0") == "1"
 PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5432"))
 PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
-TEMPLATE_DB = "mlsd_bench"
+TEMPLATE_DB = os.environ.get("BENCH_TEMPLATE_DB", "mlsd_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PYTHON = sys.executable
 # Each benchmark runs in a process of its own: its results count from the process's start.
