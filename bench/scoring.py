@@ -6,16 +6,24 @@ and the ~100k "default" split with ``BENCH_QUICK=1``):
 * **floor**: the same ONNX model in this process, one thread like the sandbox, on feeds
   already built in memory: ``session.run`` plus one ``grading.engine.metrics`` computation of the
   primary metric on the whole split (scikit-learn's time for the same metric is recorded
-  beside it where scikit-learn has it);
+  beside it where scikit-learn has it), plus the serving load test's requests run back to
+  back (``grading.engine.serving.measure_service_times``, the same requests and stopping rule
+  as the child's), which also stands alone as the load test's own floor;
 * **job**: ``grading.services.submission_score`` on a queued submission, i.e. what a worker
   runs for one task: lock and attempt, held-out load, artifact copy, ``score_artifact``
   (checks, sandbox, validation, every metric on three splits, intervals, per-slice values,
   plots) and the database write with the leaderboard refresh.
 
-Floors and jobs alternate, so both see the same noise; figures are medians. One more job
-runs with wrappers around each phase (and ``bench.child_probe`` as the sandbox child) for the
-breakdown; at the largest size one runs under pyinstrument and one in a separate process
-whose whole process tree's memory is sampled.
+Floors and jobs alternate, so both see the same noise; figures are medians. The jobs run
+as a worker's do, on the warm sandbox (``grading.engine.sandbox.warm``): each job's child was
+started when the job before it ended. One more job runs with wrappers around each phase (and
+``bench.child_probe`` as the sandbox child, itself on a spare started by the run before it)
+for the breakdown; at the largest size a model that misses its target is profiled under
+pyinstrument (``bench/results/profiles/``), and one job runs in a separate process whose
+whole process tree's memory is sampled.
+
+The sandbox's fixed cost per job is measured apart: ``run_in_sandbox`` on 1,000 rows, warm
+(a pause between jobs, as a worker's other work gives the spare time to import) and cold.
 """
 
 from __future__ import annotations
@@ -58,6 +66,9 @@ MODELS = ("example",) if QUICK else ("example", "reasonable")
 REPEATS = 2 if QUICK else 3
 CI_REPEATS = 3 if QUICK else 5
 OVERHEAD_TARGET = 1.5  # job / floor at 1M rows
+FIXED_COST_TARGET = 0.1  # seconds of sandbox per job beyond the model's own work
+FIXED_ROWS = 1_000
+FIXED_REPEATS = 5 if QUICK else 9
 CI_TARGET = 2.0  # interval cost in primary-metric computations
 MiB = 1024 * 1024
 
@@ -73,6 +84,7 @@ class HeldoutRows:
     groups: np.ndarray | None
     slices: np.ndarray
     public: np.ndarray
+    scenarios: dict[str, np.ndarray]  # scenario-slice row masks (``grading.datasets.scenarios``)
 
     @property
     def rows(self) -> int:
@@ -113,6 +125,8 @@ def heldout_rows(built: Any, label: str, rows: int | None) -> HeldoutRows:
         groups=groups,
         slices=np.asarray(built.heldout_slices)[index],
         public=np.asarray(built.heldout_public, dtype=bool)[index],
+        scenarios={name: np.asarray(mask, dtype=bool)[index]
+                   for name, mask in built.heldout_scenarios.items()},
     )
 
 
@@ -141,7 +155,8 @@ def dataset_for(case_study: Any, rows: HeldoutRows) -> Any:
     _write_heldout(SimpleNamespace(
         heldout_features=rows.features, heldout_labels=rows.labels,
         heldout_groups=rows.groups, heldout_slices=rows.slices,
-        heldout_public=rows.public), directory / "heldout")
+        heldout_public=rows.public, heldout_scenarios=rows.scenarios),
+        directory / "heldout")
     (directory / FINGERPRINT_FILE).write_text(fingerprint)
     dataset_activate(dataset=dataset)
     return dataset
@@ -189,6 +204,28 @@ class Floor:
         self.feeds = task.contract.feeds(columns, plan.layout)
         self.task, self.rows = task, rows
         self.predictions: np.ndarray | None = None
+
+    def serve(self) -> float:
+        """The serving load test's requests back to back in this process: what the child
+        times, without the sandbox (``grading.engine.sandbox.child.run_job``)."""
+        from grading.engine.sandbox import SandboxLimits
+        from grading.engine.sandbox.child import _zipmap_to_array
+        from grading.engine.serving import measure_service_times
+
+        limits = SandboxLimits()
+        rows = self.task.request_rows
+        starts = max(len(self.rows.labels) - rows, 0) + 1
+
+        def request(i: int) -> np.ndarray:
+            start = (i * rows) % starts
+            (value,) = self.session.run(
+                [self.output.name], {k: v[start:start + rows] for k, v in self.feeds.items()})
+            return _zipmap_to_array(value) if self.output.kind == "zipmap" else value
+
+        begin = time.perf_counter()
+        measure_service_times(request, max_requests=limits.load_test_requests,
+                              seconds=limits.load_test_seconds)
+        return time.perf_counter() - begin
 
     def run(self) -> tuple[float, float]:
         """(prediction seconds, primary-metric seconds)."""
@@ -327,7 +364,9 @@ def instrumented() -> Iterator[Recorder]:
     wrap(scoring, "_split_interval", "interval")
     wrap(scoring, "_split_per_slice", "per_slice")
     wrap(metrics, "slice_codes", "per_slice")
-    recorder.mark_before(sandbox, "_make_preexec", "popen")
+    # The child runs from "go" (a spare started by the job before has imported by then).
+    recorder.mark_before(sandbox, "_go", "popen")
+    wrap(sandbox, "_spare_start", "spare_start")
     recorder.mark_after(sandbox, "_wait", "reaped")
     read_status = sandbox._read_status
 
@@ -357,18 +396,20 @@ PHASES = [
     ("heldout_load", "held-out load (parquet, npy)"),
     ("checks", "artifact checks (sniff, ONNX graph)"),
     ("features_out", "features out: parent writes a .npy per column"),
-    ("sandbox_start", "sandbox start (fork, netns, rlimits, interpreter)"),
-    ("child_imports", "child imports (numpy, onnxruntime)"),
+    ("sandbox_start", "child start, from go (a cold child: namespaces, interpreter, imports)"),
+    ("child_imports", "child imports left after go (numpy, onnxruntime)"),
     ("features_in", "features in: child reads the .npy files"),
     ("model_load", "model load (InferenceSession)"),
     ("feeds", "feeds: columns to onnxruntime inputs"),
     ("predict", "predict, all rows (the floor's part)"),
     ("latency", "latency benchmark (50 single requests)"),
+    ("load_test", "serving load test (up to 1,000 single requests)"),
     ("predictions_out", "predictions out: child writes .npy"),
     ("child_exit", "child exit and reap"),
     ("child_other", "child, other"),
     ("predictions_in", "predictions in + validation"),
     ("sandbox_other", "sandbox folder, files, clean-up"),
+    ("spare_start", "next job's child started (its imports run meanwhile)"),
     ("metrics", "metrics, 3 splits (primary + secondary; includes the shared sort)"),
     ("interval", "confidence intervals, 2 splits"),
     ("per_slice", "per-slice values, 2 splits"),
@@ -399,18 +440,19 @@ def breakdown(recorder: Recorder, total: float) -> dict[str, float]:
     if child_marks:
         out["sandbox_start"] = child_marks["start"] - marks["popen"]
         out["child_imports"] = child_marks["onnxruntime_imported"] - child_marks["start"]
-        for name in ("features_in", "model_load", "feeds", "predict", "latency",
+        for name in ("features_in", "model_load", "feeds", "predict", "latency", "load_test",
                      "predictions_out"):
             out[name] = span(name)
         out["child_exit"] = marks["reaped"] - child_marks["end"]
         out["child_other"] = child_wall - sum(out[k] for k in (
             "sandbox_start", "child_imports", "features_in", "model_load", "feeds", "predict",
-            "latency", "predictions_out", "child_exit"))
+            "latency", "load_test", "predictions_out", "child_exit"))
     else:
         out["child_other"] = child_wall
     out["predictions_in"] = spent["predictions_in"]
+    out["spare_start"] = spent["spare_start"]
     out["sandbox_other"] = (spent["run_in_sandbox"] - spent["checks"] - spent["features_out"]
-                            - child_wall - spent["predictions_in"])
+                            - child_wall - spent["predictions_in"] - spent["spare_start"])
     for name in ("metrics", "interval", "per_slice", "plots"):
         out[name] = spent[name]
     out["evaluate_other"] = spent["evaluate"] - sum(
@@ -485,7 +527,7 @@ def score_one(submission_id: int) -> None:
 # --- the benchmark -----------------------------------------------------------------------------
 
 
-def _profile(submission_id: int, slug: str) -> str | None:
+def _profile(submission_id: int, name: str) -> str | None:
     try:
         from pyinstrument import Profiler
     except ImportError:
@@ -497,9 +539,35 @@ def _profile(submission_id: int, slug: str) -> str | None:
     text = profiler.output_text(unicode=False, color=False, show_all=False)
     directory = common.RESULTS_DIR / "profiles"
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"scoring-{slug}{'-quick' if QUICK else ''}.txt"
+    path = directory / f"scoring-{name}{'-quick' if QUICK else ''}.txt"
     path.write_text(text)
     return str(path.relative_to(common.ROOT))
+
+
+def fixed_cost(path: Path, task: Any, rows: HeldoutRows) -> dict[str, float]:
+    """The sandbox's own cost per job: ``run_in_sandbox`` on ``FIXED_ROWS`` rows with no load
+    test and one latency request, so the model's work is next to nothing. Warm: half a second
+    between jobs, as a worker's evaluation and database write give the spare to import; cold:
+    ``SandboxLimits.warm`` off. Medians."""
+    import dataclasses
+
+    from grading.engine.sandbox import run_in_sandbox
+    from grading.selectors.datasets import sandbox_limits_for
+
+    features = rows.features.head(FIXED_ROWS)
+    out: dict[str, float] = {}
+    for warm in (True, False):
+        limits = dataclasses.replace(sandbox_limits_for(task), warm=warm, load_test_requests=0,
+                                     latency_repeats=1)
+        run_in_sandbox(path, "onnx", features, task.contract, limits)  # leaves a spare (warm)
+        runs = []
+        for _ in range(FIXED_REPEATS):
+            time.sleep(0.5)
+            start = time.perf_counter()
+            run_in_sandbox(path, "onnx", features, task.contract, limits)
+            runs.append(time.perf_counter() - start)
+        out["warm" if warm else "cold"] = median(runs)
+    return out
 
 
 def bench_case(slug: str, env: dict[str, str], candidate: Any) -> dict[str, Any]:
@@ -520,30 +588,39 @@ def bench_case(slug: str, env: dict[str, str], candidate: Any) -> dict[str, Any]
         largest = label == SIZES[-1][0]
         size: dict[str, Any] = {"rows": rows.rows, "data_mib": rows.data_bytes / MiB,
                                 "models": {}}
+        if label == SIZES[0][0]:
+            case["fixed_cost"] = fixed_cost(paths["example"], task, rows)
+            log(f"{slug}: sandbox fixed cost warm {case['fixed_cost']['warm']:.3f}s, "
+                f"cold {case['fixed_cost']['cold']:.3f}s")
         for kind, path in paths.items():
             model = path.read_bytes()
             floor = Floor(path, task, rows)
             floor.run()  # warm up: first-run allocations are not the floor
             if label == SIZES[0][0]:  # and a worker is long-lived: imports are done
                 run_job(queued_submission(case_study, candidate, model).pk)
-            predict_s, metric_s, job_s = [], [], []
+            predict_s, metric_s, serve_s, job_s = [], [], [], []
             for _ in range(REPEATS):
                 p, m = floor.run()
                 predict_s.append(p)
                 metric_s.append(m)
+                serve_s.append(floor.serve())
                 job_s.append(run_job(queued_submission(case_study, candidate, model).pk))
-            floor_s = [p + m for p, m in zip(predict_s, metric_s, strict=True)]
+            floor_s = [p + m + v for p, m, v in zip(predict_s, metric_s, serve_s, strict=True)]
             entry: dict[str, Any] = {
                 "model_bytes": len(model),
                 "floor_seconds": median(floor_s), "floor_predict_seconds": median(predict_s),
                 "floor_metric_seconds": median(metric_s),
+                "floor_serve_seconds": median(serve_s),
                 "floor_metric_sklearn_seconds": floor.sklearn_seconds(),
                 "job_seconds": median(job_s), "job_runs": job_s, "floor_runs": floor_s,
             }
             entry["ratio"] = entry["job_seconds"] / entry["floor_seconds"]
-            submission = queued_submission(case_study, candidate, model)
-            with instrumented() as recorder:
-                total = run_job(submission.pk)
+            # Twice: the first leaves a spare started with the probe for the second, which is
+            # the one kept (warm, as the timed jobs).
+            for _ in range(2):
+                submission = queued_submission(case_study, candidate, model)
+                with instrumented() as recorder:
+                    total = run_job(submission.pk)
             entry["instrumented_seconds"] = total
             entry["breakdown"] = breakdown(recorder, total)
             if largest:
@@ -551,9 +628,9 @@ def bench_case(slug: str, env: dict[str, str], candidate: Any) -> dict[str, Any]
                 log(f"{slug} {label} {kind}: memory")
                 entry["memory"] = memory_job(
                     queued_submission(case_study, candidate, model).pk, env)
-                if kind == "example":
+                if entry["ratio"] > OVERHEAD_TARGET:  # a miss: where its time went
                     entry["profile"] = _profile(
-                        queued_submission(case_study, candidate, model).pk, slug)
+                        queued_submission(case_study, candidate, model).pk, f"{slug}-{kind}")
             size["models"][kind] = entry
             log(f"{slug} {label} ({rows.rows} rows) {kind}: floor {entry['floor_seconds']:.3f}s"
                 f" job {entry['job_seconds']:.3f}s ratio {entry['ratio']:.1f}")
@@ -575,7 +652,16 @@ def report(cases: dict[str, dict[str, Any]]) -> Results:
     largest = SIZES[-1][0]
     target_label = largest if not QUICK else None
     overhead_rows, growth_rows, memory_rows, interval_rows = [], [], [], []
+    fixed_rows = []
     for slug, case in cases.items():
+        fixed = case["fixed_cost"]
+        fixed_rows.append([slug, f"{fixed['warm']:.3f}", f"{fixed['cold']:.3f}",
+                           _yes(fixed["warm"] <= FIXED_COST_TARGET)])
+        results.figure(
+            label=f"sandbox fixed cost per job, warm, {slug} ({FIXED_ROWS:,} rows)",
+            value=fixed["warm"], unit="s", floor=fixed["cold"],
+            floor_label="the same job on a cold child", ratio=fixed["warm"] / fixed["cold"],
+            target=f"≤ {FIXED_COST_TARGET} s", met=fixed["warm"] <= FIXED_COST_TARGET)
         for kind in MODELS:
             times = []
             for label, _ in SIZES:
@@ -593,9 +679,19 @@ def report(cases: dict[str, dict[str, Any]]) -> Results:
                     results.figure(
                         label=f"scoring job, {slug}, {kind} model, {size['rows']:,} rows",
                         value=entry["job_seconds"], unit="s", floor=entry["floor_seconds"],
-                        floor_label="onnxruntime predict + primary metric in process",
+                        floor_label="onnxruntime predict + primary metric + load test's "
+                                    "requests, in process",
                         target=f"≤ {OVERHEAD_TARGET} × floor" if checked else "(1M rows only)",
                         met=met)
+                    served = entry["breakdown"]["load_test"]
+                    serve_met = (served <= OVERHEAD_TARGET * entry["floor_serve_seconds"]
+                                 if checked else None)
+                    results.figure(
+                        label=f"serving load test in the sandbox, {slug}, {kind} model",
+                        value=served, unit="s", floor=entry["floor_serve_seconds"],
+                        floor_label="the same requests back to back in process",
+                        target=f"≤ {OVERHEAD_TARGET} × floor" if checked else "(1M rows only)",
+                        met=serve_met)
             if len(times) > 1:
                 (n_small, t_small, _), (n_big, t_big, _) = times[-2], times[-1]
                 exponent = math.log(t_big / t_small) / math.log(n_big / n_small)
@@ -640,8 +736,17 @@ def report(cases: dict[str, dict[str, Any]]) -> Results:
         overhead_rows,
         note="Medians of alternating runs. Floor: onnxruntime (one thread, like the sandbox) "
              "on feeds already in memory plus one `grading.engine.metrics` computation of the "
-             "primary metric. Job: `grading.services.submissions.submission_score`, what a "
-             "worker runs per task.")
+             "primary metric, plus the serving load test's requests back to back (floor s "
+             "includes them). Job: `grading.services.submissions.submission_score`, what a "
+             "worker runs per task, on the warm sandbox.")
+    results.table(
+        "The sandbox's fixed cost per job",
+        ["case study", "warm s", "cold s", f"warm ≤ {FIXED_COST_TARGET} s?"], fixed_rows,
+        note=f"`run_in_sandbox` on {FIXED_ROWS:,} rows of the example model, no load test, one "
+             "latency request: job folder, features out, child, predictions in. Warm: the child "
+             "was started when the job before ended (0.5 s before, as a worker's evaluation "
+             f"and database write give it); cold: started for the job. Medians of "
+             f"{FIXED_REPEATS}.")
     results.table(
         "Growth of the scoring job with held-out rows",
         ["case study", "model"] + [f"{label} s" for label, _ in SIZES]
@@ -672,7 +777,7 @@ def report(cases: dict[str, dict[str, Any]]) -> Results:
     phase_rows.append(["**total (instrumented run)**"] + [
         f"{cases[s]['sizes'][largest]['models']['example']['instrumented_seconds']:.3f}"
         for s in slugs])
-    phase_rows.append(["floor (predict + 1 primary metric)"] + [
+    phase_rows.append(["floor (predict + 1 primary metric + load test)"] + [
         f"{cases[s]['sizes'][largest]['models']['example']['floor_seconds']:.3f}"
         for s in slugs])
     results.table(

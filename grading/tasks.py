@@ -8,12 +8,12 @@ routed to the scoring queue (``CELERY_TASK_ROUTES``); the sweep goes to the defa
 import logging
 import threading
 
-from celery import shared_task
-from celery.signals import worker_ready, worker_shutdown
+from celery import current_app, shared_task
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import connection
 
-from grading.engine.sandbox import sandbox_isolation
+from grading.engine.sandbox import sandbox_isolation, warm_sandbox_start
 from grading.selectors.datasets import sandbox_limits
 from grading.services.submissions import submission_score, submissions_requeue_stuck
 from grading.services.workers import worker_heartbeat_record
@@ -87,6 +87,19 @@ def _probe_scoring_sandbox(sender: object = None, **kwargs: object) -> None:
     refuse; every job probes again (cached for a minute)."""
     if settings.SCORING_QUEUE in _consumed_queues(sender):
         sandbox_isolation(sandbox_limits())
+
+
+@worker_process_init.connect
+def _start_warm_sandbox(**kwargs: object) -> None:
+    """Each pool process of a scoring worker starts its first job's sandboxed child at once
+    (``grading.engine.sandbox.warm``), so the first job is warm too; every job then starts
+    the next one's."""
+    try:
+        queues = set(current_app.amqp.queues.consume_from)
+    except AttributeError:  # no queue selection made: the worker consumes every queue
+        queues = {settings.SCORING_QUEUE}
+    if settings.SCORING_QUEUE in queues:
+        warm_sandbox_start(sandbox_limits())
 
 
 @worker_shutdown.connect

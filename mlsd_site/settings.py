@@ -396,6 +396,9 @@ SANDBOX_WALL_SECONDS = env_int("SANDBOX_WALL_SECONDS", 120)
 # development-only switch SANDBOX_ALLOW_WEAK_ISOLATION=1 lets it run the model without,
 # with a WARNING on every job; that switch is refused with DEBUG=0.
 SANDBOX_BWRAP_PATH = os.environ.get("SANDBOX_BWRAP_PATH", "bwrap")
+# The warm sandbox: each scoring process keeps the next job's sandboxed child started and
+# imported (grading/engine/sandbox/warm.py); SANDBOX_WARM=0 starts one cold child per job.
+SANDBOX_WARM = env_bool("SANDBOX_WARM", True)
 SANDBOX_ALLOW_WEAK_ISOLATION = env_bool("SANDBOX_ALLOW_WEAK_ISOLATION", False)
 if SANDBOX_ALLOW_WEAK_ISOLATION and not DEBUG:
     raise ImproperlyConfigured(

@@ -98,6 +98,7 @@ def sandbox_limits(*, request_rows: int = SandboxLimits.request_rows) -> Sandbox
         isolation=(Isolation.ALLOW_WEAK if settings.SANDBOX_ALLOW_WEAK_ISOLATION
                    else Isolation.REQUIRED),
         bwrap_path=settings.SANDBOX_BWRAP_PATH,
+        warm=settings.SANDBOX_WARM,
     )
 
 

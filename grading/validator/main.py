@@ -70,8 +70,9 @@ def validate(meta: dict, model: Path, data: Path | None, *, rows: int = 1000) ->
 
             # The candidate's own model on their own machine: bubblewrap's isolation when it
             # is installed, the plain child otherwise (the server's workers require it).
+            # One job per run: no spare child for a next one (``warm``).
             limits = SandboxLimits(request_rows=meta["request_rows"],
-                                   isolation=Isolation.OPTIONAL)
+                                   isolation=Isolation.OPTIONAL, warm=False)
             result = run_in_sandbox(args.model, fmt, frame, contract, limits)
             predictions = result.predictions
             rows = meta["request_rows"]

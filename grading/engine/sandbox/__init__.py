@@ -56,8 +56,10 @@ Modules: ``limits`` (``SandboxLimits``, ``Isolation``), ``isolation`` (bubblewra
 what runs between fork and exec, and the probes for it), ``memory`` (the child's resident
 memory, measured), ``failures`` (a failed child as a typed ``ScoringError``), ``features``
 (the held-out columns the child reads), ``runner`` (``run_in_sandbox``: job folder, child
-start, wait, read back), ``checks`` (``check_in_sandbox``: an upload's static checks) and
-``child`` (the code that runs in the child process).
+start, wait, read back), ``checks`` (``check_in_sandbox``: an upload's static checks),
+``warm`` (the next job's child, started and imported before the job comes:
+``warm_sandbox_start``, and after every job when ``SandboxLimits.warm``) and ``child`` (the
+code that runs in the child process).
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ if TYPE_CHECKING:
         sandbox_isolation,
     )
     from grading.engine.sandbox.limits import Isolation, SandboxLimits
-    from grading.engine.sandbox.runner import SandboxResult, run_in_sandbox
+    from grading.engine.sandbox.runner import SandboxResult, run_in_sandbox, warm_sandbox_start
 
 __all__ = [
     "Isolation",
@@ -85,6 +87,7 @@ __all__ = [
     "network_isolation_available",
     "run_in_sandbox",
     "sandbox_isolation",
+    "warm_sandbox_start",
 ]
 
 # Where each public name lives. They are imported on first use, not here: the child process
@@ -100,6 +103,7 @@ _HOMES = {
     "network_isolation_available": "isolation",
     "run_in_sandbox": "runner",
     "sandbox_isolation": "isolation",
+    "warm_sandbox_start": "runner",
 }
 
 

@@ -31,7 +31,12 @@ from grading.engine.sandbox.isolation import (
     sandbox_isolation,
 )
 from grading.engine.sandbox.limits import Isolation, SandboxLimits
-from grading.engine.sandbox.runner import _child_status, _give_to, _start_and_wait
+from grading.engine.sandbox.runner import (
+    _CHECKS_WAIT,
+    _child_status,
+    _give_to,
+    _start_and_wait,
+)
 
 logger = logging.getLogger("grading.engine.sandbox")
 
@@ -101,7 +106,7 @@ def _check_in_child(data: bytes, detected: ArtifactFormat, contract: InputContra
             gid = limits.run_as_gid if limits.run_as_gid is not None else limits.run_as_uid
             _give_to(job_dir, limits.run_as_uid, gid)
         ended, stderr_text, isolation = _start_and_wait(
-            job_dir, limits, isolate_net, _capability_drop_available())
+            job_dir, limits, isolate_net, _capability_drop_available(), prelude=_CHECKS_WAIT)
         _child_status(job_dir, ended, stderr_text, isolation, limits)
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)

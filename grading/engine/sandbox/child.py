@@ -350,6 +350,44 @@ def check_job(job: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok"}
 
 
+def warm_up(*, imports: bool = True) -> None:
+    """Every child's first step: import what a job needs (``imports``; not for an upload's
+    static checks), then wait for the parent's ``go`` on stdin. A cold child gets it at
+    once; a spare (``grading.engine.sandbox.warm``) once the job has been written to its
+    folder, so before ``go`` nothing untrusted has been read. Any other input (the parent
+    gone, a closed pipe) ends the process."""
+    if imports:
+        _import_runtime()
+    line = sys.stdin.buffer.readline()
+    if line != b"go\n":
+        os._exit(3)
+    # The pipe is of no more use: stdin reads nothing from here on, as in a cold child.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+
+
+def _import_runtime() -> None:
+    # onnxruntime's import persists a telemetry id under $HOME/.cache: pointed where nothing
+    # can be created, so the job folder stays as the parent wrote it; the warning that it
+    # could not is silenced (an import error still reaches stderr: raised after the restore).
+    home, saved_stderr = os.environ.get("HOME"), os.dup(2)
+    os.environ["HOME"] = "/proc/mlsd-no-home"
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import onnxruntime  # noqa: F401 - imported for its cost, before the job
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)
+        if home is None:
+            os.environ.pop("HOME", None)
+        else:
+            os.environ["HOME"] = home
+    import grading.engine.onnx_checks  # noqa: F401
+
+
 def exit_now(code: int) -> NoReturn:
     """Leave without the interpreter's teardown (freeing the model and the arrays, unloading
     modules one by one): every output file is closed by now, and the parent waits for the

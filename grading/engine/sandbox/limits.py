@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -71,6 +72,10 @@ class SandboxLimits:
     run_as_uid: int | None = None
     run_as_gid: int | None = None
     artifact: ArtifactLimits = field(default_factory=ArtifactLimits)
+    # The warm sandbox (``warm``): after each job a fresh sandboxed child is started for the
+    # next one and imports numpy and onnxruntime while the worker is busy elsewhere, so a job
+    # does not wait for them. Off with SANDBOX_WARM=0 (one cold child per job).
+    warm: bool = field(default_factory=lambda: os.environ.get("SANDBOX_WARM", "1") != "0")
 
     def __post_init__(self) -> None:
         if self.latency_repeats < 1 or self.request_rows < 1:

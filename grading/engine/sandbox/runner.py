@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,6 +53,7 @@ from grading.engine.sandbox.isolation import (
 )
 from grading.engine.sandbox.limits import Isolation, MiB, SandboxLimits
 from grading.engine.sandbox.memory import MemoryWatch
+from grading.engine.sandbox.warm import Spare, spare_keep, spare_take, spare_waiting
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +67,17 @@ logger = logging.getLogger("grading.engine.sandbox")
 _BOOTSTRAP = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from grading.engine.sandbox.child import exit_now, main; exit_now(main(sys.argv[2:]))"
+)
+# What every child runs first: the imports a job needs, then a wait for ``go`` on stdin
+# (``child.warm_up``). A cold child gets ``go`` at once; a spare (``warm``) when its job comes.
+_WARM_UP = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from grading.engine.sandbox.child import warm_up; warm_up()\n"
+)
+# An upload's static checks (``checks``) load no runtime: they only wait for ``go``.
+_CHECKS_WAIT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from grading.engine.sandbox.child import warm_up; warm_up(imports=False)\n"
 )
 
 
@@ -254,7 +266,9 @@ def _validate_and_run(
         raise _internal_error()
     drop_caps = _capability_drop_available()
 
-    job_dir = Path(tempfile.mkdtemp(prefix="mlsd-sandbox-"))  # mode 0700
+    key = _spare_key(limits, isolate_net, drop_caps)
+    spare = spare_take(key) if limits.warm else None
+    job_dir = spare.job_dir if spare else Path(tempfile.mkdtemp(prefix="mlsd-sandbox-"))
     try:
         try:
             n_rows = _write_features(features_path, contract, job_dir / "features")
@@ -269,9 +283,60 @@ def _validate_and_run(
             gid = limits.run_as_gid if limits.run_as_gid is not None else limits.run_as_uid
             for path in (job_dir, *job_dir.iterdir()):
                 os.chown(path, limits.run_as_uid, gid)
-        return _run_child(job_dir, n_rows, contract, limits, isolate_net, drop_caps)
+        return _run_child(job_dir, n_rows, contract, limits, isolate_net, drop_caps, spare)
     finally:
+        if spare is not None:
+            spare.discard()  # ended by now; closes its files
         shutil.rmtree(job_dir, ignore_errors=True)
+        if limits.warm:
+            _spare_start(key, limits, isolate_net, drop_caps)
+
+
+def warm_sandbox_start(limits: SandboxLimits | None = None) -> bool:
+    """Start a spare child for the first job of ``limits`` (a scoring worker's process, as it
+    starts), unless one is waiting, ``limits.warm`` is off or the host gives no bubblewrap
+    (the job then refuses or runs cold, as it would have). True if a spare is waiting."""
+    limits = limits or SandboxLimits()
+    if not limits.warm:
+        return False
+    try:
+        limits = _limits_for(sandbox_isolation(limits), limits)
+    except ScoringError:
+        return False  # refused: the job will say so
+    isolate_net = limits.isolate_network and network_isolation_available()
+    key = _spare_key(limits, isolate_net, _capability_drop_available())
+    spare = spare_take(key)
+    if spare is not None:
+        spare_keep(spare)
+        return True
+    _spare_start(key, limits, isolate_net, _capability_drop_available())
+    return spare_waiting() is not None
+
+
+def _spare_key(limits: SandboxLimits, isolate_net: bool, drop_caps: bool) -> tuple[object, ...]:
+    """What a child's start depends on (``_launch``): a spare serves only jobs of its key."""
+    isolation = sandbox_isolation(limits, max_age=math.inf)
+    return (
+        isolation, isolate_net, drop_caps, _WARM_UP + _BOOTSTRAP, limits.address_space_limit,
+        limits.cpu_seconds, limits.max_file_bytes, limits.max_open_files,
+        limits.max_processes, limits.run_as_uid, limits.run_as_gid,
+    )
+
+
+def _spare_start(key: tuple[object, ...], limits: SandboxLimits, isolate_net: bool,
+                 drop_caps: bool) -> None:
+    """Start the next job's child now (``warm``), so that it imports while the worker does
+    other work. Only under bubblewrap: the plain child is for development and the
+    validator. A failure here only costs the next job a cold start."""
+    if key[0].bwrap is None:
+        return
+    job_dir = Path(tempfile.mkdtemp(prefix="mlsd-sandbox-"))
+    try:
+        proc, output, isolation = _launch(job_dir, limits, isolate_net, drop_caps)
+    except ScoringError:
+        shutil.rmtree(job_dir, ignore_errors=True)
+        return
+    spare_keep(Spare(key=key, proc=proc, output=output, job_dir=job_dir, isolation=isolation))
 
 
 def _give_to(job_dir: Path, uid: int, gid: int) -> None:
@@ -284,7 +349,8 @@ def _give_to(job_dir: Path, uid: int, gid: int) -> None:
 
 
 def _child_start(
-    job_dir: Path, limits: SandboxLimits, isolate_net: bool, drop_caps: bool
+    job_dir: Path, limits: SandboxLimits, isolate_net: bool, drop_caps: bool,
+    prelude: str = _WARM_UP,
 ) -> tuple[list[str], dict[str, str], Callable[[], None], SandboxIsolation]:
     """The command, environment and pre-exec function that start the child, and the
     isolation they give it: bubblewrap when ``run_in_sandbox`` found it in force (with the
@@ -304,7 +370,7 @@ def _child_start(
         "NUMEXPR_NUM_THREADS": "1",
         "VECLIB_MAXIMUM_THREADS": "1",
     }
-    python = [sys.executable, "-I", "-c", _BOOTSTRAP, str(REPO_ROOT), folder]
+    python = [sys.executable, "-I", "-c", prelude + _BOOTSTRAP, str(REPO_ROOT), folder]
     if isolation.bwrap is None:
         return python, env, _make_preexec(limits, isolate_net, drop_caps), isolation
     uid = isolation.switch_uid
@@ -335,40 +401,85 @@ def _exit_signal(wait_status: int, isolation: SandboxIsolation) -> int | None:
     return None
 
 
+def _launch(
+    job_dir: Path, limits: SandboxLimits, isolate_net: bool, drop_caps: bool,
+    prelude: str = _WARM_UP,
+) -> tuple[subprocess.Popen[bytes], IO[bytes], SandboxIsolation]:
+    """Start a child on ``job_dir``: it imports, then waits for ``go`` (``child.warm_up``).
+    Returns the process, the file its stdout and stderr go to, and its isolation. Raises
+    ``ScoringError`` (internal) if it cannot be started."""
+    command, env, preexec, isolation = _child_start(
+        job_dir, limits, isolate_net, drop_caps, prelude)
+    # The child's stdout+stderr, read capped; closed by the caller (or the spare).
+    output = tempfile.TemporaryFile()  # noqa: SIM115
+    try:
+        proc = subprocess.Popen(
+            command,
+            env=env,
+            cwd=job_dir,
+            stdin=subprocess.PIPE,
+            stdout=output,
+            stderr=output,
+            close_fds=True,
+            start_new_session=True,
+            umask=0o077,
+            # preexec_fn is required (rlimits, capabilities and no_new_privs have no Popen
+            # parameter); it only makes syscalls, and the Celery prefork worker and the
+            # gunicorn sync worker (the upload's checks) that call us are
+            # single-threaded, so the fork-with-threads hazard does not apply.
+            preexec_fn=preexec,  # noqa: PLW1509
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        output.close()
+        logger.exception("sandbox: could not start the child")
+        raise _internal_error() from exc
+    return proc, output, isolation
+
+
+def _go(proc: subprocess.Popen[bytes]) -> bool:
+    """Tell a waiting child to run its job; False if it is gone."""
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+    except (BrokenPipeError, OSError):
+        return False
+    return True
+
+
 def _start_and_wait(
-    job_dir: Path, limits: SandboxLimits, isolate_net: bool, drop_caps: bool
+    job_dir: Path, limits: SandboxLimits, isolate_net: bool, drop_caps: bool,
+    spare: Spare | None = None, prelude: str = _WARM_UP,
 ) -> tuple[_ChildExit, str, SandboxIsolation]:
-    """Start the child on ``job_dir``, wait for it under ``limits`` (wall clock, resident
-    memory) and log one ``sandbox run:`` line. Returns how it ended, the tail of its output
-    and the isolation it had. Raises ``ScoringError`` (internal) if it cannot be started."""
-    command, env, preexec, isolation = _child_start(job_dir, limits, isolate_net, drop_caps)
+    """Run the job in ``job_dir``: on ``spare`` (a child already started on that folder,
+    ``warm``) when it is still waiting, else on a child started now. Wait for it under
+    ``limits`` (wall clock, resident memory) and log one ``sandbox run:`` line. Returns how
+    it ended, the tail of its output and the isolation it had. Raises ``ScoringError``
+    (internal) if no child can be started."""
+    warm = spare is not None and spare.alive()
+    if warm:
+        assert spare is not None
+        proc, output, isolation = spare.proc, spare.output, spare.isolation
+        # The job's files were written after the spare started: hand them to its uid too.
+        owner = isolation.switch_uid if isolation.switch_uid is not None else isolation.drop_uid
+        if owner is not None:
+            gid = limits.run_as_gid if limits.run_as_gid is not None else owner
+            _give_to(job_dir, owner, gid)
+    else:
+        proc, output, isolation = _launch(job_dir, limits, isolate_net, drop_caps, prelude)
     started = time.monotonic()
-    with tempfile.TemporaryFile() as output:  # child's stdout+stderr; read capped
-        try:
-            proc = subprocess.Popen(
-                command,
-                env=env,
-                cwd=job_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-                close_fds=True,
-                start_new_session=True,
-                umask=0o077,
-                # preexec_fn is required (rlimits, capabilities and no_new_privs have no Popen
-                # parameter); it only makes syscalls, and the Celery prefork worker and the
-                # gunicorn sync worker (the upload's checks) that call us are
-                # single-threaded, so the fork-with-threads hazard does not apply.
-                preexec_fn=preexec,  # noqa: PLW1509
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            logger.exception("sandbox: could not start the child")
-            raise _internal_error() from exc
+    try:
+        if not _go(proc) and warm:
+            # The spare died between the check and now: start this job cold instead.
+            return _start_and_wait(job_dir, limits, isolate_net, drop_caps)
         ended = _wait(proc, started + limits.wall_clock_seconds, limits.memory_bytes)
         stderr_text = _tail(output, limits.stderr_cap_bytes)
+    finally:
+        if not warm:
+            output.close()
     logger.info(
         "sandbox run: rc=%s timed_out=%s over_memory=%s wall=%.2fs cpu=%.2fs "
-        "peak_rss=%s isolation=%s network_isolated=%s caps_dropped=%s uid=%s",
+        "peak_rss=%s isolation=%s network_isolated=%s caps_dropped=%s uid=%s warm=%s",
         proc.returncode,
         ended.timed_out,
         ended.over_memory,
@@ -379,6 +490,7 @@ def _start_and_wait(
         isolation.bwrap is not None or isolate_net,
         drop_caps or isolation.bwrap is not None,
         isolation.host_uid if isolation.bwrap else limits.run_as_uid or os.geteuid(),
+        "yes" if warm else "no",
     )
     return ended, stderr_text, isolation
 
@@ -430,8 +542,10 @@ def _run_child(
     limits: SandboxLimits,
     isolate_net: bool,
     drop_caps: bool,
+    spare: Spare | None = None,
 ) -> SandboxResult:
-    ended, stderr_text, isolation = _start_and_wait(job_dir, limits, isolate_net, drop_caps)
+    ended, stderr_text, isolation = _start_and_wait(
+        job_dir, limits, isolate_net, drop_caps, spare)
     status = _child_status(job_dir, ended, stderr_text, isolation, limits)
     network_isolated = isolation.bwrap is not None or isolate_net
     peak = ended.peak_memory_bytes if ended.memory_measured else None
