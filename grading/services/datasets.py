@@ -225,6 +225,18 @@ def heldout_load(*, dataset: Dataset) -> HeldoutSplit:
     )
 
 
+def heldout_public_labels(*, dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
+    """The labels and groups (None when ungrouped) of the public rows of ``dataset``'s
+    held-out split: what the Ladder's paired test needs, without reading the features
+    (about 0.2 s of parquet at a million rows)."""
+    directory = dataset_materialize(dataset=dataset) / "heldout"
+    public = np.load(directory / "public.npy", allow_pickle=False)
+    labels = np.load(directory / "labels.npy", allow_pickle=False)[public]
+    groups_path = directory / "groups.npy"
+    groups = np.load(groups_path, allow_pickle=False)[public] if groups_path.exists() else None
+    return labels, groups
+
+
 def training_file_path(*, dataset: Dataset, name: str) -> Path:
     """A downloadable training file of ``dataset``; only the training split's files."""
     allowed = {"train.csv", "train.parquet", "data_dictionary.json", "data_dictionary.md"}

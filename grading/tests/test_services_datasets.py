@@ -70,6 +70,21 @@ def test_a_worker_without_files_rebuilds_them_and_proves_the_fingerprint(tiny_da
     np.testing.assert_array_equal(heldout.public, built.heldout_public)
 
 
+def test_the_ladders_labels_are_the_public_rows_of_the_split(tiny_dataset):
+    from grading.services.datasets import heldout_public_labels
+
+    for slug in ("rental-search-ranking", "ad-click-prediction"):  # grouped, ungrouped
+        dataset, built = tiny_dataset(slug)
+        labels, groups = heldout_public_labels(dataset=dataset)
+        public = np.asarray(built.heldout_public, dtype=bool)
+        assert 0 < len(labels) < len(public)
+        np.testing.assert_array_equal(labels, np.asarray(built.heldout_labels)[public])
+        if built.heldout_groups is None:
+            assert groups is None
+        else:
+            np.testing.assert_array_equal(groups, np.asarray(built.heldout_groups)[public])
+
+
 def test_a_rebuild_that_gives_other_rows_is_refused(tiny_dataset):
     dataset, _ = tiny_dataset("video-recommendation")
     shutil.rmtree(dataset_directory(dataset))
