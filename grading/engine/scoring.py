@@ -24,6 +24,7 @@ from grading.engine.artifacts import sniff_format
 from grading.engine.contract import InputContract
 from grading.engine.errors import FailureReason, ScoringError
 from grading.engine.sandbox import SandboxLimits, SandboxResult, run_in_sandbox
+from grading.engine.sandbox.features import FeatureColumns
 from grading.engine.serving import schedule_seed, serving_report
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ SCENARIO_SPLITS = ("public", "all")
 class HeldoutSplit:
     """What the scorer needs: features go to the sandbox; the rest never leaves here."""
 
-    features: pd.DataFrame
+    # A DataFrame, or the columns already written as the child reads them (a worker's cache).
+    features: pd.DataFrame | FeatureColumns
     labels: np.ndarray
     groups: np.ndarray | None
     slices: np.ndarray

@@ -9,6 +9,8 @@ is raised, and a machine whose secret is not the one a dataset was built with ra
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import shutil
 import tempfile
@@ -22,6 +24,12 @@ from django.db import transaction
 from django.db.models import Max
 
 from grading import datasets
+from grading.engine.contract import InputContract
+from grading.engine.sandbox.features import (
+    FeatureColumns,
+    feature_columns_open,
+    feature_columns_write,
+)
 from grading.engine.scoring import HeldoutSplit
 from grading.models import (
     Dataset,
@@ -205,9 +213,11 @@ def dataset_materialize(*, dataset: Dataset) -> Path:
     return directory
 
 
-def heldout_load(*, dataset: Dataset) -> HeldoutSplit:
+def heldout_load(*, dataset: Dataset, contract: InputContract | None = None) -> HeldoutSplit:
     """The held-out split of ``dataset`` (materialized on this machine if needed), with its
-    scenario masks (none for data built before generators flagged them)."""
+    scenario masks (none for data built before generators flagged them). With ``contract``
+    the features are the contract's columns as the sandbox reads them, written once per
+    dataset and contract (``heldout_feature_columns``), not a DataFrame."""
     directory = dataset_materialize(dataset=dataset) / "heldout"
     groups_path = directory / "groups.npy"
     scenarios = {
@@ -216,13 +226,24 @@ def heldout_load(*, dataset: Dataset) -> HeldoutSplit:
         for path in sorted(directory.glob(f"{SCENARIO_FILE_PREFIX}*.npy"))
     }
     return HeldoutSplit(
-        features=pd.read_parquet(directory / "features.parquet"),
+        features=(pd.read_parquet(directory / "features.parquet") if contract is None
+                  else heldout_feature_columns(directory, contract)),
         labels=np.load(directory / "labels.npy", allow_pickle=False),
         groups=np.load(groups_path, allow_pickle=False) if groups_path.exists() else None,
         slices=np.load(directory / "slices.npy", allow_pickle=False),
         public=np.load(directory / "public.npy", allow_pickle=False),
         scenarios=scenarios,
     )
+
+
+def heldout_feature_columns(directory: Path, contract: InputContract) -> FeatureColumns:
+    """The held-out features in ``directory`` as the sandbox child reads them (a .npy per
+    contract column), written beside the split the first time a job needs them; a job's
+    folder gets a copy of these files instead of a parquet read and an encoding per job."""
+    key = hashlib.sha256(json.dumps(contract.to_dict(), sort_keys=True).encode()).hexdigest()
+    folder = directory / f"sandbox-columns-{key[:16]}"
+    return (feature_columns_open(folder, contract)
+            or feature_columns_write(directory / "features.parquet", contract, folder))
 
 
 def heldout_public_labels(*, dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:

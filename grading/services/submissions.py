@@ -317,12 +317,13 @@ def submission_score(*, submission_id: int) -> str:
 
 
 def _score_submission_artifact(submission: Submission, dataset: Dataset) -> ScoreReport:
-    heldout = heldout_load(dataset=dataset)
+    task = scoring_task_for(submission.case_study)
+    # The features as the sandbox reads them, written once per dataset and contract.
+    heldout = heldout_load(dataset=dataset, contract=task.contract)
     with submission.artifact.open("rb") as source, tempfile.NamedTemporaryFile(
             suffix=".bin") as local:
         shutil.copyfileobj(source, local)
         local.flush()
-        task = scoring_task_for(submission.case_study)
         return score_artifact(artifact_path=local.name, task=task, heldout=heldout,
                               limits=sandbox_limits_for(task))
 

@@ -193,3 +193,19 @@ def test_no_build_without_a_usable_secret(catalogue, data_dirs, settings, text):
     assert not Dataset.objects.exists()
     if text:
         assert text not in str(refused.value)
+
+
+def test_a_worker_writes_the_sandbox_columns_once_per_dataset_and_contract(tiny_dataset):
+    from grading.engine.sandbox.features import FeatureColumns
+    from grading.selectors.datasets import scoring_task_for
+
+    dataset, built = tiny_dataset("food-delivery-time")
+    contract = scoring_task_for(dataset.case_study).contract
+    first = heldout_load(dataset=dataset, contract=contract)
+    assert isinstance(first.features, FeatureColumns)
+    assert len(first.features) == len(built.heldout_labels)
+    files = {p.name: p.stat().st_mtime_ns for p in first.features.path.iterdir()}
+    second = heldout_load(dataset=dataset, contract=contract)
+    assert second.features == first.features
+    assert {p.name: p.stat().st_mtime_ns for p in second.features.path.iterdir()} == files
+    np.testing.assert_array_equal(second.labels, built.heldout_labels)

@@ -39,7 +39,7 @@ from grading.engine.sandbox.failures import (
     _sandbox_unavailable_error,
     _timeout_error,
 )
-from grading.engine.sandbox.features import _write_features
+from grading.engine.sandbox.features import FeatureColumns, _write_features
 from grading.engine.sandbox.isolation import (
     JOB_DIR_INSIDE,
     REPO_ROOT,
@@ -185,7 +185,7 @@ def _wait(proc: subprocess.Popen[bytes], deadline: float, memory_limit: int) -> 
 def run_in_sandbox(
     artifact_path: str | os.PathLike[str],
     fmt: ArtifactFormat | None,
-    features_path: str | os.PathLike[str] | pd.DataFrame,
+    features_path: str | os.PathLike[str] | pd.DataFrame | FeatureColumns,
     contract: InputContract,
     limits: SandboxLimits | None = None,
 ) -> SandboxResult:
@@ -193,8 +193,8 @@ def run_in_sandbox(
 
     ``fmt`` is the format the caller expects (``None``: whatever the content is);
     the content is sniffed and checked again here regardless. ``features_path`` is a
-    .parquet/.csv/.npz file (or a DataFrame) with at least the contract columns;
-    only those columns reach the child.
+    .parquet/.csv/.npz file (or a DataFrame) with at least the contract columns, or
+    ``FeatureColumns`` written for the contract; only those columns reach the child.
 
     Raises ``ScoringError``: ``invalid_artifact`` (``ArtifactRejected``) for refused
     files and load failures, ``invalid_output`` for bad predictions,
@@ -236,7 +236,7 @@ def _limits_for(isolation: SandboxIsolation, limits: SandboxLimits) -> SandboxLi
 def _validate_and_run(
     artifact_path: str | os.PathLike[str],
     fmt: ArtifactFormat | None,
-    features_path: str | os.PathLike[str] | pd.DataFrame,
+    features_path: str | os.PathLike[str] | pd.DataFrame | FeatureColumns,
     contract: InputContract,
     limits: SandboxLimits,
 ) -> SandboxResult:
