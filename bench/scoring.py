@@ -152,6 +152,8 @@ def dataset_for(case_study: Any, rows: HeldoutRows) -> Any:
                   "public_rows": int(rows.public.sum()), "is_active": False,
                   "dataset_id": f"bench-{rows.label}", "key_id": dataset_secret().key_id})
     directory = dataset_directory(dataset)
+    # Fresh files, so no sandbox columns cached from an earlier run's rows survive.
+    shutil.rmtree(directory / "heldout", ignore_errors=True)
     _write_heldout(SimpleNamespace(
         heldout_features=rows.features, heldout_labels=rows.labels,
         heldout_groups=rows.groups, heldout_slices=rows.slices,
