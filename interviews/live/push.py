@@ -1,10 +1,14 @@
 """Telling the open pages of a room that its log grew.
 
-What is pushed is only a wake-up carrying the newest sequence number; each connection then
-reads the events after the last one it sent, for its own audience, from the log
-(``selectors.events_after``). So a page never gets an event it may not see (private notes),
-never gets one twice, and a push lost on the way costs nothing: the next one, or the page's
-catch-up after a reconnect, reads the same log.
+What is pushed is a wake-up carrying the newest sequence number, its audience and, for an
+event both sides may read, the event itself (never an interviewer-only one: a private note's
+text stays in the database until an interviewer's connection reads it). A connection that has
+everything up to the seq before takes the event from the wake-up without reading the
+database; any other connection (one that missed a wake-up, or got two out of order, or an
+interviewer's for a private note) reads the events after the last one it sent, for its own
+audience, from the log (``selectors.events_after``). So a page never gets an event it may
+not see, never gets one twice, and a push lost on the way costs nothing: the next one, or
+the page's catch-up after a reconnect, reads the same log.
 
 The channel layer is Redis whenever ``CHANNEL_LAYER_URL`` is set, so a write in one web
 process (or a Celery worker: the deadline sweep ends rooms) reaches pages connected to any
@@ -16,11 +20,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger("interviews.live")
+
+# LiveEvent.Audience.BOTH, spelt out: this module sits below the models in the import
+# contracts (pyproject.toml) and imports none of them.
+AUDIENCE_BOTH = "both"
 
 
 def room_group(room_id: int) -> str:
@@ -34,14 +43,23 @@ def room_interviewers_group(room_id: int) -> str:
     return f"live-room-{room_id}-interviewers"
 
 
-def room_wake(room_id: int, seq: int) -> None:
-    """Tell the room's pages that the log now reaches ``seq``. Call after the transaction
-    that wrote the event commits (``transaction.on_commit``). Never raises: the pages poll
-    the log when the push does not come."""
+def wake_message(seq: int, *, audience: str, event: dict[str, Any] | None) -> dict[str, Any]:
+    """The group message saying the log reaches ``seq``; ``event`` (its payload) only when
+    both sides may read it."""
+    return {"type": "log.grew", "seq": seq, "audience": str(audience),
+            "event": event if audience == AUDIENCE_BOTH else None}
+
+
+def room_wake(room_id: int, seq: int, *, audience: str = AUDIENCE_BOTH,
+              event: dict[str, Any] | None = None) -> None:
+    """Tell the room's pages that the log now reaches ``seq`` (the event of ``audience``,
+    whose payload ``event`` rides along when both sides may read it). Call after the
+    transaction that wrote the event commits (``transaction.on_commit``). Never raises: the
+    pages poll the log when the push does not come."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "log.grew", "seq": seq}
+    message = wake_message(seq, audience=audience, event=event)
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # the usual caller: a sync view or a Celery task

@@ -18,6 +18,7 @@ from django.db.models.functions import Now
 from interviews.live import policy
 from interviews.live.models import FollowUp, FollowUpRevision, LiveEvent, LiveInvite, LiveRoom
 from interviews.live.push import room_wake
+from interviews.live.selectors import event_payload
 from interviews.models import CaseStudy, GuideStep, InterviewSession, QuestionAsked
 from interviews.scorecards.services import ScorecardRefused, grade_claim
 from interviews.services import sessions as session_services
@@ -37,7 +38,9 @@ def event_append(*, room: LiveRoom, kind: str, actor: AbstractBaseUser | None = 
     time, and push a wake-up to the room's pages once the transaction commits.
 
     Safe under concurrency: the room row is locked while its ``last_seq`` is bumped, so two
-    writers get consecutive numbers (and the unique constraint backs that up)."""
+    writers get consecutive numbers (and the unique constraint backs that up). A caller that
+    changes the event in the same transaction does it on the returned instance (the wake-up
+    carries the instance as it is at the commit)."""
     with transaction.atomic():
         # of=("self",): lock the room row only (the session is the nullable side of an
         # outer join, which PostgreSQL refuses to lock, and must not be locked here anyway).
@@ -52,8 +55,19 @@ def event_append(*, room: LiveRoom, kind: str, actor: AbstractBaseUser | None = 
             step_number=step_number, body=body, data=data or {}, elapsed_ms=elapsed)
         event.refresh_from_db(fields=["created_at"])
         room.last_seq = seq
-        transaction.on_commit(partial(room_wake, room.pk, seq))
+        transaction.on_commit(partial(_event_wake, event))
     return event
+
+
+def _event_wake(event: LiveEvent) -> None:
+    """Wake the room's pages for ``event``, once its transaction has committed. The event
+    rides along when both sides may read it, so the pages' connections need not read it
+    back from the log (push.py says when they still do); it is taken as the instance is at
+    the commit, so a change the caller made to it in the same transaction (a follow-up's id
+    in ``data``) is in it, as it is in the log."""
+    both = event.audience == LiveEvent.Audience.BOTH
+    room_wake(event.room_id, event.seq, audience=event.audience,
+              event=event_payload(event) if both else None)
 
 
 # --- refusals ---------------------------------------------------------------------------------

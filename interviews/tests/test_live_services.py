@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from interviews.live import policy, services
 from interviews.live.models import FollowUp, FollowUpRevision, LiveEvent, LiveInvite, LiveRoom
-from interviews.live.selectors import events_after
+from interviews.live.push import wake_message
+from interviews.live.selectors import event_payload, events_after
 from interviews.live.services import FollowUpConflict, LiveRefused
 from interviews.models import GuideStep, InterviewSession, QuestionAsked
 from interviews.services.sessions import SessionClosed, session_submit, session_submit_overdue
@@ -443,3 +444,40 @@ def test_sequence_numbers_stay_consecutive_under_concurrent_appends(require_post
     total = 2 + writers * per_writer  # "joined" (opening the room), "started", the notes
     assert seqs == list(range(1, total + 1))
     assert LiveRoom.objects.get(pk=room.pk).last_seq == total
+
+
+# --- the wake-up ----------------------------------------------------------------------------
+
+
+def test_the_wake_up_carries_an_event_both_sides_may_read_and_never_a_private_one(
+        running, monkeypatch, django_capture_on_commit_callbacks):
+    woken = []
+    monkeypatch.setattr(services, "room_wake",
+                        lambda room_id, seq, **kwargs: woken.append((room_id, seq, kwargs)))
+    with django_capture_on_commit_callbacks(execute=True):
+        question = services.question_post(room=running, candidate=running.candidate,
+                                          text="Which regions?", step_number=2)
+        note = services.note_post(room=running, interviewer=running.interviewer,
+                                  text="Strong on metrics")
+        follow_up = services.follow_up_post(room=running, interviewer=running.interviewer,
+                                            step_number=2, text="Why AUC?")
+    assert [(room_id, seq) for room_id, seq, _ in woken] == [
+        (running.pk, question.seq), (running.pk, note.seq), (running.pk, follow_up.event.seq)]
+    shared, private, asked = (kwargs for _, _, kwargs in woken)
+    # The pushed event is what a read of the log gives the page.
+    from_log = [event_payload(event) for event in
+                events_after(running, after=question.seq - 1, interviewer_view=False)]
+    assert shared == {"audience": LiveEvent.Audience.BOTH, "event": from_log[0]}
+    assert shared["event"]["actor"] == running.candidate.get_username()
+    assert private == {"audience": LiveEvent.Audience.INTERVIEWER, "event": None}
+    # Written after the append, in the same transaction: the wake-up has it too.
+    assert asked == {"audience": LiveEvent.Audience.BOTH, "event": from_log[1]}
+    assert asked["event"]["data"] == {"follow_up": follow_up.pk}
+
+
+def test_a_wake_message_drops_the_payload_of_an_interviewer_only_event():
+    event = {"seq": 4, "audience": "interviewer", "body": "weak on scale"}
+    assert wake_message(4, audience=LiveEvent.Audience.INTERVIEWER, event=event) == {
+        "type": "log.grew", "seq": 4, "audience": "interviewer", "event": None}
+    assert wake_message(5, audience=LiveEvent.Audience.BOTH, event={"seq": 5})["event"] == {
+        "seq": 5}

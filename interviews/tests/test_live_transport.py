@@ -11,13 +11,19 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from channels import db as channels_db
 from django.db import connections
+from django.db.backends.utils import CursorWrapper
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from interviews.live import push, services
 from interviews.live.models import LiveEvent, LiveRoom
+from interviews.live.selectors import event_payload, events_after
 from interviews.live.services import event_append
 from interviews.tests.factories import CaseStudyFactory, candidate, interviewer
 
@@ -64,6 +70,34 @@ def events_through(socket: ClientConnection, last_seq: int) -> tuple[list[int], 
 
 def note(room: LiveRoom, text: str, *, audience: str = LiveEvent.Audience.BOTH) -> int:
     return event_append(room=room, kind=LiveEvent.Kind.NOTE, body=text, audience=audience).seq
+
+
+@contextmanager
+def server_queries(monkeypatch) -> Iterator[list[str]]:
+    """The SQL every thread but this test's runs inside the block: the server's (uvicorn
+    runs in a thread of this process, its database reads in a pool of threads), and each
+    upkeep of the database connections Channels does (a hop to a thread, no SQL)."""
+    queries: list[str] = []
+    test_thread = threading.get_ident()
+    execute, executemany = CursorWrapper._execute, CursorWrapper._executemany
+    upkeep = channels_db.close_old_connections
+
+    def recorded(original):
+        def run(self, sql, *args, **kwargs):
+            if threading.get_ident() != test_thread:
+                queries.append(sql)
+            return original(self, sql, *args, **kwargs)
+        return run
+
+    def close_old_connections(**kwargs):
+        queries.append("(close_old_connections)")
+        return upkeep(**kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(CursorWrapper, "_execute", recorded(execute))
+        patch.setattr(CursorWrapper, "_executemany", recorded(executemany))
+        patch.setattr(channels_db, "close_old_connections", close_old_connections)
+        yield queries
 
 
 def test_hello_is_answered_with_the_catch_up_then_the_log_is_pushed_in_order(asgi_live_server,
@@ -183,6 +217,73 @@ def test_a_burst_of_keystrokes_ends_with_the_last_text(asgi_live_server, room):
             texts.append(message["text"])
     # Coalesced perhaps, but in order and never an older text after a newer one.
     assert texts == sorted(texts, key=len)
+
+
+def test_typing_is_relayed_without_touching_the_database(asgi_live_server, room, monkeypatch):
+    with open_socket(asgi_live_server, room, room.candidate) as cand, \
+            open_socket(asgi_live_server, room, room.interviewer) as iv:
+        hello(cand)
+        hello(iv)
+        receive(cand), receive(iv)
+        typed = "Two-tower retrieval, then a ranker"
+        with server_queries(monkeypatch) as queries:
+            for end in range(1, len(typed) + 1):
+                cand.send(json.dumps({"type": "typing", "step": 3, "text": typed[:end],
+                                      "version": 4}))
+                time.sleep(0.01)  # a fast typist: some of these are coalesced
+            texts = []
+            while not texts or texts[-1] != typed:
+                message = receive(iv)
+                assert message["type"] == "typing" and message["version"] == 4
+                texts.append(message["text"])
+    assert queries == []
+    assert texts == sorted(texts, key=len)  # the newest text wins, none older after it
+
+
+def test_an_event_both_sides_may_read_is_pushed_without_a_read_of_the_log(
+        asgi_live_server, room, monkeypatch):
+    with open_socket(asgi_live_server, room, room.candidate) as cand, \
+            open_socket(asgi_live_server, room, room.interviewer) as iv:
+        hello(cand)
+        hello(iv)
+        receive(cand), receive(iv)
+        with server_queries(monkeypatch) as queries:
+            seq = event_append(room=room, kind=LiveEvent.Kind.QUESTION, actor=room.candidate,
+                               body="How many advertisers?", step_number=1).seq
+            pushed = [receive(cand), receive(iv)]
+    assert queries == []
+    from_log = [event_payload(event) for event in
+                events_after(room, after=seq - 1, interviewer_view=False)]
+    # What the page gets is what a read of the log would have given it, JSON and all.
+    assert pushed == [{"type": "events", "after": 0, "events": json.loads(json.dumps(from_log))}
+                      ] * 2
+
+
+def test_a_missed_wake_up_is_filled_from_the_log_and_a_late_one_changes_nothing(
+        asgi_live_server, room, monkeypatch):
+    with open_socket(asgi_live_server, room, room.candidate) as cand, \
+            open_socket(asgi_live_server, room, room.interviewer) as iv:
+        hello(cand)
+        hello(iv)
+        receive(cand), receive(iv)
+        held = []
+        with monkeypatch.context() as patch:  # this event's wake-up is lost on the way
+            patch.setattr(services, "room_wake", lambda *args, **kwargs: held.append(
+                (args, kwargs)))
+            missed = note(room, "missed")
+            private_missed = note(room, "missed, private", audience=INTERVIEWER_ONLY)
+        after = note(room, "after")  # its wake-up shows the gap: the log is read
+        candidate_seqs, _ = events_through(cand, after)
+        interviewer_seqs, _ = events_through(iv, after)
+        assert candidate_seqs == [missed, after]
+        assert interviewer_seqs == [missed, private_missed, after]
+        for args, kwargs in held:  # the lost wake-ups turn up after all
+            push.room_wake(*args, **kwargs)
+        sentinel = note(room, "sentinel")
+        candidate_seqs, _ = events_through(cand, sentinel)
+        interviewer_seqs, _ = events_through(iv, sentinel)
+    assert candidate_seqs == [sentinel]
+    assert interviewer_seqs == [sentinel]
 
 
 def test_a_reconnect_with_hello_gets_exactly_the_missed_events(asgi_live_server, room):

@@ -20,7 +20,9 @@ import { clock, element, keepPresence, postForm as post, showConnectionStatus as
 import { Autosave, localizeTimes } from "./lib/autosave.js";
 import { toast } from "./lib/toasts.js";
 
-const TYPING_THROTTLE_MS = 150;
+// At most one typing message per this interval: a keystroke after a pause goes at once, a
+// faster burst waits for the interval's end and sends its newest text (never dropped).
+const TYPING_INTERVAL_MS = 150;
 
 const root = document.getElementById("live");
 if (root && root.dataset.role === "candidate") liveRoom(root);
@@ -275,10 +277,12 @@ function liveRoom(root) {
   /* ---------------------------------------------------------------- typing, for the console */
 
   if (running) {
-    const pending = new Map();
+    const pending = new Map(); // step -> its newest text not sent yet
     let timer = null;
+    let sentAt = -Infinity;
     const flush = () => {
       timer = null;
+      sentAt = performance.now();
       pending.forEach((message) => feed.send(message));
       pending.clear();
     };
@@ -289,7 +293,10 @@ function liveRoom(root) {
         if (ended) return;
         const versionField = form.querySelector("input[name=base_version]");
         pending.set(step, { type: "typing", step, text: text.value, version: Number((versionField && versionField.value) || 0) });
-        if (!timer) timer = setTimeout(flush, TYPING_THROTTLE_MS);
+        if (timer) return; // a send is due: it takes this text
+        const wait = sentAt + TYPING_INTERVAL_MS - performance.now();
+        if (wait <= 0) flush();
+        else timer = setTimeout(flush, wait);
       });
     });
   }
