@@ -1,25 +1,40 @@
 """Leaderboard at scale: 10k candidates and 100k submissions (each with its current score and
-the plots, metrics and per-slice values a real score carries), the public leaderboard page's
-latency at 1k, 10k and 100k submissions against raw SQL fetching the same rows, and its
+the plots, metrics, per-slice values, scenario values and serving figures a real score
+carries), the public leaderboard page's latency at 1k, 10k and 100k submissions on a real
+server beside an authenticated no-op view on the same server in the same run, and its
 number of queries.
 
 Rows are bulk-inserted directly (as ``grading.services.score_report_save`` would leave them:
 a scored submission, a current score, one ``LeaderboardEntry`` per candidate with their best
-public score, and the best-score-over-time records). Pages are requested through Django's
-test client in this process (the whole view: selector, template, middleware); the floor is
-one SQL statement returning the page's rows with their ranks, run on the same connection.
+public score and serving figures, and the best-score-over-time records), and the board's row
+is then written as a landing score writes it, which moves its change marker. Pages are
+requested from gunicorn (3 sync workers, persistent database connections, the cache on
+Redis, as in production) by one client, one request at a time, each page request beside a
+GET of the no-op view (``bench.urls``), so both meet the same noise; the ratio of their
+p95s is the figure. A page is cached between changes of the board, so it is measured twice:
+between changes (the steady state, the target's figure) and as the first request after a
+change (the board's row written again before each request), whose cost the next reader
+pays. Query counts come from Django's test client in this process; raw SQL fetching the same
+rows with their ranks is kept as a further reference.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 import uuid
 from typing import Any
 
 import numpy as np
 
-from bench import common
+from bench import common, loadclient
 from bench.common import QUICK, Results, log, percentile
 
 NAME = "leaderboard"
@@ -28,9 +43,13 @@ DATA_DIR = common.VAR_DIR / "leaderboard"
 SLUG = "ad-click-prediction"
 PER_CANDIDATE = 10
 SCALES = (1_000, 10_000) if QUICK else (1_000, 10_000, 100_000)
-REQUESTS = 20 if QUICK else 60
-P95_TARGET_MS = 100.0
+REQUESTS = 100 if QUICK else 300  # page requests per line, each beside a no-op request
+WARM_UP = 15  # of each kind per line, so that every worker has compiled and connected
+MISSES = 8 if QUICK else 20  # first requests after a change, per line
+RAW_REQUESTS = 20 if QUICK else 60
+RATIO_TARGET = 3.0  # page p95 over the no-op's
 FLAT_TARGET = 1.5  # p95 at the largest scale over p95 at the smallest
+GUNICORN_WORKERS = 3
 BATCH = 2_000
 SEED = 11
 
@@ -49,6 +68,31 @@ def _plots(rng: np.random.Generator) -> dict[str, Any]:
             for part in ("public", "all")}
 
 
+def _serving_pool(case_study: Any, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """``Score.serving`` as the scorer computes it (the load test at the case study's target
+    rate), for 50 models between 0.5 and 8 ms a request."""
+    from grading.engine.serving import serving_report
+
+    pool = []
+    for k in range(50):
+        service_ms = 0.5 + 7.5 * k / 49
+        service = rng.uniform(0.8, 1.2, 50) * service_ms / 1000
+        pool.append(serving_report(
+            service_seconds=service.tolist(), load_seconds=0.05,
+            peak_memory_bytes=150 * 2**20, request_rows=1,
+            target_rps=float(case_study.target_rate_rps),
+            budget_ms=case_study.latency_budget_ms, seed=k, price_per_core_hour_usd=0.05))
+    return pool
+
+
+def _scenarios(public: float) -> dict[str, Any]:
+    return {part: {name: {"value": public + d, "low": public + d - 0.002,
+                          "high": public + d + 0.002, "rows": 3_000}
+                   for name, d in (("cold_start", 0.004), ("latest_week", 0.001),
+                                   ("missing_features", 0.006))}
+            for part in ("public", "all")}
+
+
 class Generator:
     """Realistic rows for one case study (log loss primary, binary secondaries)."""
 
@@ -56,6 +100,8 @@ class Generator:
         self.case_study, self.dataset, self.leaderboard = case_study, dataset, leaderboard
         self.rng = np.random.default_rng(SEED)
         self.plot_pool = [json.dumps(_plots(self.rng)) for _ in range(50)]
+        self.serving_pool = _serving_pool(case_study, self.rng)
+        self.serving_json = [json.dumps(s) for s in self.serving_pool]
         self.epoch = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
         self.best: float | None = None
         self.candidates = 0
@@ -73,7 +119,7 @@ class Generator:
         from django.contrib.auth import get_user_model
 
         from grading.models import LeaderboardEntry, LeaderboardRecord, Score, Submission
-        from grading.services.leaderboards import sort_value
+        from grading.services.leaderboards import board_serving, sort_value
 
         user_model = get_user_model()
         start = self.candidates
@@ -112,7 +158,9 @@ class Generator:
                             for part in ("public", "all")}),
                 self.plot_pool[len(rows) % len(self.plot_pool)],
                 2.0, float(3 + rng.random() * 40), 80, submission.artifact_bytes,
-                float(2 + rng.random()), True, created))
+                float(2 + rng.random()), True, created,
+                self.serving_json[submission.pk % len(self.serving_json)],
+                json.dumps(_scenarios(public))))
             last_of[submission.candidate_id] = max(
                 created, last_of.get(submission.candidate_id, created))
             current = best_of.get(submission.candidate_id)
@@ -132,6 +180,8 @@ class Generator:
                 private_sort=sort_value("log_loss", private),
                 metrics={"public": self.metrics(public), "private": self.metrics(private)},
                 latency_p99_ms=20.0, latency_budget_ms=80,
+                serving=board_serving(
+                    self.serving_pool[submission.pk % len(self.serving_pool)]),
                 artifact_bytes=submission.artifact_bytes, submission_count=PER_CANDIDATE,
                 last_submitted_at=last, scored_at=last))
         for submission, public, _, created in sorted(scores, key=lambda s: s[3]):
@@ -148,7 +198,8 @@ SCORE_COLUMNS = (
     "submission_id", "dataset_id", "scorer_version", "is_current", "primary_metric",
     "public_primary", "private_primary", "private_ci_low", "private_ci_high", "public_ci_low",
     "public_ci_high", "metrics", "per_slice", "plots", "latency_p50_ms", "latency_p99_ms",
-    "latency_budget_ms", "artifact_bytes", "scoring_seconds", "network_isolated", "created_at")
+    "latency_budget_ms", "artifact_bytes", "scoring_seconds", "network_isolated", "created_at",
+    "serving", "scenarios")
 
 
 def copy_rows(model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -172,7 +223,7 @@ LIMIT 50 OFFSET %s
 """
 ORDERS = {
     "primary": "e.public_sort DESC",
-    "roc_auc": "(e.metrics -> 'public' ->> 'roc_auc')::double precision DESC NULLS LAST",
+    "roc_auc": "e.public_sort_roc_auc DESC",  # the indexed column the page sorts by
 }
 
 
@@ -184,47 +235,173 @@ def raw_page(leaderboard_id: int, order: str, offset: int) -> int:
         return len(cursor.fetchall())
 
 
-def measure(leaderboard: Any, entries: int) -> dict[str, Any]:
-    from django.contrib.auth import get_user_model
+def session_for(user: Any) -> str:
+    """A logged-in browser session for ``user``, made in the database."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def board_changed(leaderboard: Any) -> None:
+    """Write the board's row as a landing score does (``_leaderboard_touch`` in
+    ``grading.services.leaderboards``): its cached pages are drawn again."""
+    from django.db.models import F
+
+    from grading.models import Leaderboard
+
+    Leaderboard.objects.filter(pk=leaderboard.pk).update(public_decimals=F("public_decimals"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """gunicorn as ``docker/Dockerfile`` runs it, answering /healthz."""
+    log_file = (DATA_DIR / "gunicorn.log").open("a")
+    process = subprocess.Popen(
+        [common.PYTHON, "-m", "gunicorn", "mlsd_site.wsgi:application", "--bind",
+         f"127.0.0.1:{port}", "--workers", str(GUNICORN_WORKERS), "--timeout", "60"],
+        cwd=common.ROOT, env={**env, "DATABASE_CONN_MAX_AGE": "60"}, stdout=log_file,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited; see {DATA_DIR / 'gunicorn.log'}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+class Server:
+    """GET requests to the benchmark's gunicorn, timed from the connection's opening to the
+    last byte (``loadclient.request``: one connection a request, as sync workers do)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.loop = asyncio.new_event_loop()
+
+    def get_ms(self, path: str, cookie: str | None) -> tuple[float, bytes]:
+        headers = {"Cookie": f"sessionid={cookie}"} if cookie else {}
+
+        async def once() -> tuple[float, loadclient.Response]:
+            start = time.perf_counter()
+            response = await loadclient.request(self.port, "GET", path, headers=headers)
+            return time.perf_counter() - start, response
+
+        seconds, response = self.loop.run_until_complete(once())
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status}")
+        return seconds * 1000, response.body
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+def queries(path: str, viewer: Any | None) -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    viewer = Client()
-    viewer.force_login(get_user_model().objects.create_user(f"viewer-{entries}", password=None))
-    anonymous = Client()
+    client = Client()
+    if viewer is not None:
+        client.force_login(viewer)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured.captured_queries)
+
+
+def measure(leaderboard: Any, entries: int, env: dict[str, str]) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+
+    # The reader of the signed-in lines is the top candidate: their row, on page 1, carries
+    # the "you" mark, filled per request.
+    top = leaderboard.entries.filter(is_baseline=False).order_by("-public_sort", "pk").first()
+    viewer = get_user_model().objects.get(pk=top.candidate_id)
+    cookie = session_for(viewer)
     pages = max(1, -(-entries // 50))
     url = f"/case-studies/{SLUG}/leaderboard/"
     variants = {
-        "page 1, anonymous": (anonymous, url, "primary", 0),
-        "page 1, logged in": (viewer, url, "primary", 0),
-        "middle page, by ROC AUC": (viewer, f"{url}?page={pages // 2 + 1}&sort=roc_auc",
-                                    "roc_auc", (pages // 2) * 50),
+        "page 1, anonymous": (None, url, "primary", 0),
+        "page 1, signed in": (cookie, url, "primary", 0),
+        "middle page, by ROC AUC, signed in": (
+            cookie, f"{url}?page={pages // 2 + 1}&sort=roc_auc", "roc_auc", (pages // 2) * 50),
     }
-    out = {}
-    for name, (client, path, order, offset) in variants.items():
-        assert client.get(path).status_code == 200  # warm up
-        raw_page(leaderboard.pk, order, offset)
-        with CaptureQueriesContext(connection) as captured:
-            client.get(path)
-        queries = len(captured.captured_queries)  # now: the next request clears the log
-        page_ms, raw_ms = [], []
-        for _ in range(REQUESTS):
-            seconds, response = common.timed(lambda c=client, p=path: c.get(p))
-            assert response.status_code == 200, response.status_code
-            page_ms.append(seconds * 1000)
-            raw_ms.append(common.timed(
-                lambda o=order, f=offset: raw_page(leaderboard.pk, o, f))[0] * 1000)
-        out[name] = {"page_p50_ms": percentile(page_ms, 50),
-                     "page_p95_ms": percentile(page_ms, 95),
-                     "raw_p50_ms": percentile(raw_ms, 50), "raw_p95_ms": percentile(raw_ms, 95),
-                     "queries": queries}
+    noop = "/bench/noop/get/"
+    out: dict[str, Any] = {}
+    port = free_port()
+    process = start_gunicorn(env, port)
+    server = Server(port)
+    try:
+        for name, (who, path, order, offset) in variants.items():
+            board_changed(leaderboard)
+            for _ in range(WARM_UP):
+                server.get_ms(noop, cookie)
+                server.get_ms(path, who)
+            page_ms, noop_ms = [], []
+            for k in range(REQUESTS):
+                # Turns alternate which goes first, so neither always follows the other.
+                pair = [("noop", noop, cookie), ("page", path, who)]
+                for kind, target, session in (pair if k % 2 else pair[::-1]):
+                    ms, body = server.get_ms(target, session)
+                    (page_ms if kind == "page" else noop_ms).append(ms)
+            mine = b'<tr class="me" data-testid="row">' in body
+            miss_ms = []
+            for _ in range(MISSES):
+                board_changed(leaderboard)
+                miss_ms.append(server.get_ms(path, who)[0])
+            raw_page(leaderboard.pk, order, offset)
+            raw_ms = [common.timed(lambda o=order, f=offset: raw_page(leaderboard.pk, o, f))[0]
+                      * 1000 for _ in range(RAW_REQUESTS)]
+            signed_in = viewer if who else None
+            board_changed(leaderboard)
+            queries_miss = queries(path, signed_in)
+            queries_hit = queries(path, signed_in)
+            out[name] = {
+                "page_p50_ms": percentile(page_ms, 50), "page_p95_ms": percentile(page_ms, 95),
+                "noop_p50_ms": percentile(noop_ms, 50), "noop_p95_ms": percentile(noop_ms, 95),
+                "miss_p50_ms": percentile(miss_ms, 50), "miss_p95_ms": percentile(miss_ms, 95),
+                "raw_p50_ms": percentile(raw_ms, 50), "raw_p95_ms": percentile(raw_ms, 95),
+                "queries": queries_hit, "queries_after_change": queries_miss,
+                "own_row_marked": mine, "page_bytes": len(body), "requests": REQUESTS,
+                "misses": MISSES}
+            log(f"{entries:,} entries, {name}: page p95 {out[name]['page_p95_ms']:.1f} ms, "
+                f"no-op p95 {out[name]['noop_p95_ms']:.1f} ms, first after a change p95 "
+                f"{out[name]['miss_p95_ms']:.1f} ms")
+    finally:
+        server.close()
+        stop(process)
     return out
 
 
 def main() -> None:
     common.services_check()
-    common.django_setup(DB_NAME, DATA_DIR)
+    # The cache on Redis, shared by this process and gunicorn's workers, as in production
+    # (several web processes need it: ``CACHE_URL`` in README.md).
+    os.environ["CACHE_URL"] = common.REDIS_URL
+    env = common.django_setup(DB_NAME, DATA_DIR)
     from grading.models import Score, Submission
     from grading.services.datasets import dataset_build
     from grading.services.leaderboards import leaderboard_for
@@ -242,6 +419,7 @@ def main() -> None:
         log(f"inserting up to {wanted:,} candidates and {submissions:,} submissions")
         seconds, _ = common.timed(
             lambda w=wanted: generator.add_candidates(w - generator.candidates))
+        board_changed(leaderboard)
         from django.db import connection
 
         with connection.cursor() as cursor:
@@ -253,7 +431,7 @@ def main() -> None:
             "scores_in_db": Score.objects.count(),
             "entries": leaderboard.entries.count(),
             "records": leaderboard.records.count(),
-            "variants": measure(leaderboard, leaderboard.entries.count())}
+            "variants": measure(leaderboard, leaderboard.entries.count(), env)}
     report(scales).write()
     from django.db import connections
 
@@ -264,20 +442,36 @@ def main() -> None:
 def report(scales: dict[int, Any]) -> Results:
     results = Results(NAME, "Leaderboard at scale")
     largest, smallest = max(scales), min(scales)
+    size = f"{largest:,} submissions / {scales[largest]['candidates']:,} candidates"
     rows = []
     for submissions, scale in scales.items():
         for name, v in scale["variants"].items():
             rows.append([f"{submissions:,}", f"{scale['candidates']:,}", name,
                          f"{v['page_p50_ms']:.1f}", f"{v['page_p95_ms']:.1f}",
-                         f"{v['raw_p95_ms']:.2f}", f"{v['page_p95_ms'] / v['raw_p95_ms']:.0f}",
-                         v["queries"]])
+                         f"{v['noop_p95_ms']:.1f}",
+                         f"{v['page_p95_ms'] / v['noop_p95_ms']:.2f}",
+                         f"{v['miss_p50_ms']:.0f}", f"{v['miss_p95_ms']:.0f}",
+                         f"{v['raw_p95_ms']:.2f}",
+                         f"{v['queries']} / {v['queries_after_change']}"])
+    for name, v in scales[largest]["variants"].items():
+        ratio = v["page_p95_ms"] / v["noop_p95_ms"]
+        results.figure(
+            label=f"leaderboard page p95, {name}, {size}",
+            value=v["page_p95_ms"], unit="ms", floor=v["noop_p95_ms"],
+            floor_label="authenticated no-op GET, same server, same run",
+            target=f"≤ {RATIO_TARGET:g} × floor", met=ratio <= RATIO_TARGET)
     for name, v in scales[largest]["variants"].items():
         results.figure(
-            label=f"leaderboard page p95, {name}, {largest:,} submissions / "
-                  f"{scales[largest]['candidates']:,} candidates",
-            value=v["page_p95_ms"], unit="ms", floor=v["raw_p95_ms"],
-            floor_label="raw SQL for the same 50 rows with ranks",
-            target=f"≤ {P95_TARGET_MS:.0f} ms", met=v["page_p95_ms"] <= P95_TARGET_MS)
+            label=f"leaderboard page p95 as the first request after a change, {name}, {size}",
+            value=v["miss_p95_ms"], unit="ms", floor=v["noop_p95_ms"],
+            floor_label="authenticated no-op GET, same server, same run",
+            note="drawn and cached again: what the first reader after each new score pays")
+    for name, v in scales[largest]["variants"].items():
+        results.figure(
+            label=f"leaderboard raw SQL p95 for the same 50 rows with ranks, {name}, {size}",
+            value=v["raw_p95_ms"], unit="ms", floor=v["page_p95_ms"],
+            floor_label="the page between changes, p95",
+            note="a reference: one SQL statement in this process, no page")
     for name in scales[largest]["variants"]:
         big = scales[largest]["variants"][name]["page_p95_ms"]
         small = scales[smallest]["variants"][name]["page_p95_ms"]
@@ -285,19 +479,34 @@ def report(scales: dict[int, Any]) -> Results:
             label=f"leaderboard growth {smallest:,} → {largest:,} submissions, {name}",
             value=big, unit="ms", floor=small, floor_label=f"p95 at {smallest:,} submissions",
             target=f"≤ {FLAT_TARGET} (about flat)", met=big / small <= FLAT_TARGET)
-        counts = {s: scales[s]["variants"][name]["queries"] for s in scales}
-        results.figure(
-            label=f"leaderboard queries per request, {name}", value=counts[largest],
-            unit="queries", floor=counts[smallest], floor_label=f"at {smallest:,} submissions",
-            target="constant", met=len(set(counts.values())) == 1)
+        for key, when in (("queries", "between changes"),
+                          ("queries_after_change", "first after a change")):
+            counts = {s: scales[s]["variants"][name][key] for s in scales}
+            results.figure(
+                label=f"leaderboard queries per request, {name}, {when}",
+                value=counts[largest], unit="queries", floor=counts[smallest],
+                floor_label=f"at {smallest:,} submissions", target="constant",
+                met=len(set(counts.values())) == 1)
+    marked = all(v["own_row_marked"] == ("signed in" in name)
+                 for scale in scales.values() for name, v in scale["variants"].items()
+                 if name.startswith("page 1"))
+    results.notes.append(
+        "The signed-in reader's own row carried the \"me\" mark on the cached page 1, and the "
+        "anonymous page 1 none: " + ("yes, at every scale." if marked else "**no**."))
     results.table(
-        "Public leaderboard page", ["submissions", "candidates", "request", "page p50 ms",
-                                    "page p95 ms", "raw SQL p95 ms", "page / SQL",
-                                    "queries"], rows,
-        note=f"{REQUESTS} requests per line through Django's test client, each followed by the "
-             "raw SQL; 50 rows a page; 10 submissions per candidate, each with its score, "
-             "metrics, per-slice values and ~11 kB of plot data; one leaderboard entry per "
-             "candidate.")
+        "Public leaderboard page on gunicorn", [
+            "submissions", "candidates", "request", "page p50 ms", "page p95 ms",
+            "no-op p95 ms", "page / no-op", "after a change p50 ms", "after a change p95 ms",
+            "raw SQL p95 ms", "queries (cached / after a change)"], rows,
+        note=f"{REQUESTS} page requests per line, one at a time from one client, each beside "
+             f"a GET of an authenticated no-op view on the same gunicorn ({GUNICORN_WORKERS} "
+             "sync workers, DATABASE_CONN_MAX_AGE=60, the cache on Redis); 50 rows a page; "
+             "the signed-in reader is the top candidate (their row is marked). \"After a "
+             f"change\": {MISSES} requests, each after the board's row was written as a new "
+             "score writes it (page, charts and counts drawn again). Raw SQL: the page's rows "
+             "with their ranks in one statement, in the benchmark's process. 10 submissions "
+             "per candidate, each with its score, metrics, per-slice and scenario values, "
+             "serving figures and ~11 kB of plot data; one leaderboard entry per candidate.")
     results.table("Rows inserted", ["submissions", "candidates", "entries", "records",
                                     "insert s"],
                   [[f"{s:,}", f"{v['candidates']:,}", f"{v['entries']:,}", v["records"],

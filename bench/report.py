@@ -48,13 +48,15 @@ TARGETS = [
     ("autosave", "50 candidates saving once a second for 60 s through gunicorn",
      "an authenticated no-op POST on the same server, same load",
      "p99 ≤ 50 ms, no errors, throughput ≥ ½ the no-op's"),
-    ("leaderboard", "the public page at 1k, 10k and 100k submissions (100 to 10k candidates)",
-     "raw SQL for the same 50 rows with their ranks",
-     "p95 ≤ 100 ms, about flat, constant query count"),
+    ("leaderboard", "the public page through gunicorn at 1k, 10k and 100k submissions (100 to "
+     "10k candidates): page 1 anonymous and signed in, a middle page by ROC AUC",
+     "an authenticated no-op GET on the same server in the same run",
+     "p95 ≤ 3 × the no-op's (issue 19), about flat, constant query count"),
     ("live", "100 live rooms across two uvicorn processes on a Redis channel layer, each "
      "candidate typing 5 keys a second: keystroke to the interviewer's socket, and events "
      "appended to the log",
-     "a Redis PING from the same client in the same seconds",
+     "a no-op relay across the same two processes in the same seconds (and a Redis PING); "
+     "10, 50 and 100 rooms for the growth curve",
      "no event lost, duplicated or out of order; keystroke p99 ≤ 250 ms (issue 19)"),
 ]
 

@@ -1,11 +1,12 @@
-"""The site's URLs plus ``bench/noop/``: an authenticated view that does nothing, so a
-request to it costs exactly the middleware (sessions, CSRF, authentication, CSP...) that
-every real view pays. The autosave benchmark sends it the same POST as a save."""
+"""The site's URLs plus two no-op views: authenticated views that do nothing, so a request to
+one costs exactly the middleware (sessions, CSRF, authentication, CSP...) that every real
+view pays. The autosave benchmark sends ``bench/noop/`` the same POST as a save; the
+leaderboard benchmark's floor is a GET of ``bench/noop/get/``."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 
 @require_POST
@@ -14,7 +15,14 @@ def noop(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+@require_GET
+@login_required
+def noop_get(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
     path("bench/noop/", noop, name="bench_noop"),
+    path("bench/noop/get/", noop_get, name="bench_noop_get"),
     path("", include("mlsd_site.urls")),
 ]

@@ -19,13 +19,12 @@ from grading.selectors.datasets import (
 )
 from grading.selectors.leaderboards import (
     leaderboard_get_for_viewer,
-    leaderboard_history_chart,
-    leaderboard_page,
     leaderboard_settings,
+    leaderboard_shown,
     metric_column,
 )
 from grading.selectors.scenarios import submission_scenarios
-from grading.selectors.serving import leaderboard_pareto_chart, serving_view
+from grading.selectors.serving import serving_view
 from grading.selectors.standings import combined_standings
 from grading.selectors.submissions import (
     quota_remaining,
@@ -186,23 +185,24 @@ def submission_pin(request: HttpRequest, submission_uuid: str) -> HttpResponse:
 
 @require_GET
 def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
-    """The ranking: the private one first once the round is closed (``?split=`` picks)."""
+    """The ranking: the private one first once the round is closed (``?split=`` picks).
+    Drawn once per change of the board and kept (``leaderboard_shown``)."""
     try:
         board = leaderboard_get_for_viewer(user=request.user, slug=slug)
     except PermissionDenied as refused:
         # A bare log-in form would not say why: the message does, on the log-in page.
         messages.info(request, str(refused))
         return redirect_to_login(request.get_full_path())
-    page = leaderboard_page(
+    fragment = bool(request.htmx and not request.htmx.boosted)
+    shown = leaderboard_shown(
         leaderboard=board, user=request.user, split=request.GET.get("split"),
         sort=request.GET.get("sort", "primary"), worst_first=request.GET.get("order") == "worst",
-        page_number=request.GET.get("page", 1))
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "grading/leaderboard.html#leaderboard-table", {"board": page})
+        page_number=request.GET.get("page", 1), charts=not fragment)
+    if fragment:
+        return render(request, "grading/leaderboard.html#leaderboard-table", {"board": shown})
     return render(request, "grading/leaderboard.html", {
-        "board": page, "case_study": board.case_study,
-        "history_chart": leaderboard_history_chart(board=page),
-        "pareto_chart": leaderboard_pareto_chart(board=page)})
+        "board": shown, "case_study": board.case_study,
+        "history_chart": shown.history_chart, "pareto_chart": shown.pareto_chart})
 
 
 @login_required

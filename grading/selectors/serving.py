@@ -8,10 +8,16 @@ board's rounded public values while it is open, as the table shows them).
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.db import connection
+from django.db.models import FloatField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from grading.engine.serving import pareto_front
 from grading.models import Score
-from grading.selectors.leaderboards import HistoryChart, LeaderboardPage
+from grading.selectors.leaderboards import HistoryChart, LeaderboardPage, LeaderboardShown
 from mlsd_site import charts
 
 # Candidates drawn on the scatter: an even stride through the board beyond this (the
@@ -99,28 +105,32 @@ def serving_view(*, score: Score | None) -> ServingView | None:
     return ServingView(figures=score.serving, chart=latency_load_chart(score.serving))
 
 
-@dataclass(frozen=True)
-class ParetoPoint:
+class ParetoPoint(NamedTuple):  # a tuple: a board has thousands
     name: str
     is_baseline: bool
     p99_ms: float
     quality: float
 
 
-def leaderboard_pareto_points(*, board: LeaderboardPage) -> list[ParetoPoint]:
+def leaderboard_pareto_points(*, board: LeaderboardPage | LeaderboardShown
+                              ) -> list[ParetoPoint]:
     """Every entry of the board with serving figures: p99 at the target rate, and the
     quality the board's table shows for the split on screen (the rounded public Ladder
-    score during a round, the private score once it is closed). One query."""
+    score during a round, the private score once it is closed). One query, which reads
+    only the p99 of each entry's serving figures, in the entries' order."""
     column = "public_primary" if board.split == "public" else "private_primary"
-    rows = board.leaderboard.entries.values_list("display_name", "is_baseline", column,
-                                                 "serving")
-    return [ParetoPoint(name=name, is_baseline=is_baseline, p99_ms=serving["p99_ms"],
-                        quality=quality)
-            for name, is_baseline, quality, serving in rows
-            if serving and serving.get("p99_ms", 0) > 0]
+    rows = (board.leaderboard.entries
+            .annotate(p99=Cast(KT("serving__p99_ms"), FloatField())).filter(p99__gt=0)
+            .order_by("pk").values_list("display_name", "is_baseline", "p99", column))
+    # The ORM's query, read without its per-row machinery: half the time for 10k entries.
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [ParetoPoint._make(row) for row in cursor.fetchall()]
 
 
-def leaderboard_pareto_chart(*, board: LeaderboardPage) -> HistoryChart | None:
+def leaderboard_pareto_chart(*, board: LeaderboardPage | LeaderboardShown
+                             ) -> HistoryChart | None:
     """Quality against p99 at the target rate (a log axis), one marker per entry, the
     baselines named, and the Pareto front (no entry both faster and better) as a staircase;
     None when no entry has serving figures."""

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
 from grading.engine import metrics
@@ -30,7 +30,7 @@ from grading.models import (
     Score,
     Submission,
 )
-from grading.services.datasets import heldout_load
+from grading.services.datasets import heldout_public_labels
 from interviews.models import CaseStudy
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,15 @@ logger = logging.getLogger(__name__)
 def leaderboard_for(case_study: CaseStudy) -> Leaderboard:
     leaderboard, _ = Leaderboard.objects.get_or_create(case_study=case_study)
     return leaderboard
+
+
+def _leaderboard_touch(**lookup) -> None:
+    """Write the leaderboard's row in the caller's transaction, changing nothing in it: its
+    change marker moves on (``selectors.leaderboards.leaderboard_change``), so its cached
+    pages are drawn again from the first request after the commit. Every write to what a
+    board shows calls it (closing and reopening write the row anyway). Takes the row's lock
+    until the commit: call it before writing entries, as ``_entry_refresh`` locks."""
+    Leaderboard.objects.filter(**lookup).update(public_decimals=F("public_decimals"))
 
 
 class RoundReopenRefused(Exception):
@@ -156,13 +165,11 @@ def ladder_paired_verdict(new: Score, new_predictions: np.ndarray,
     difference on the public rows; None when the paired test cannot be made here."""
     key = new.primary_metric
     try:
-        heldout = heldout_load(dataset=new.dataset)
+        labels, groups = heldout_public_labels(dataset=new.dataset)
     except Exception:  # noqa: BLE001 - the score is stored either way; fall back, loudly
         logger.exception("ladder: held-out data of %s unavailable; unpaired comparison",
                          new.dataset_id)
         return None
-    labels = heldout.labels[heldout.public]
-    groups = heldout.groups[heldout.public] if heldout.groups is not None else None
     if not len(labels) == len(new_predictions) == len(leader_predictions):
         return None
     try:
@@ -242,6 +249,7 @@ def _entry_refresh(leaderboard: Leaderboard, *, candidate_id: int | None = None,
     # One writer per board at a time: the Ladder's leader is read, compared and written
     # under this lock, so two scores of one candidate landing together compare in turn.
     Leaderboard.objects.select_for_update().filter(pk=leaderboard.pk).first()
+    _leaderboard_touch(pk=leaderboard.pk)
     case_study = leaderboard.case_study
     scores = Score.objects.filter(
         is_current=True, dataset__case_study=case_study, dataset__is_active=True,
@@ -318,20 +326,23 @@ def leaderboard_entry_sent_refresh(*, submission: Submission) -> None:
     """Bring the sent count and last-sent time of ``submission``'s candidate's row up to
     date: every submission counts, failed ones too (``submission_count``), and the row is
     otherwise refreshed only when a score lands. Call when a submission fails. One UPDATE
-    from the submissions themselves, so it needs no lock; a candidate with nothing scored
-    has no row, and a baseline's row always counts one."""
+    from the submissions themselves, so it needs no entry lock (the board's row is written
+    for its change marker); a candidate with nothing scored has no row, and a baseline's
+    row always counts one."""
     if submission.candidate_id is None:
         return
     sent = Submission.objects.filter(candidate_id=OuterRef("candidate_id"),
                                      case_study_id=submission.case_study_id).order_by()
-    LeaderboardEntry.objects.filter(
-        leaderboard__case_study_id=submission.case_study_id,
-        candidate_id=submission.candidate_id,
-    ).update(
-        submission_count=Subquery(sent.values("candidate_id").annotate(n=Count("pk"))
-                                  .values("n")),
-        last_submitted_at=Subquery(sent.order_by("-created_at").values("created_at")[:1]),
-    )
+    with transaction.atomic():
+        _leaderboard_touch(case_study_id=submission.case_study_id)
+        LeaderboardEntry.objects.filter(
+            leaderboard__case_study_id=submission.case_study_id,
+            candidate_id=submission.candidate_id,
+        ).update(
+            submission_count=Subquery(sent.values("candidate_id").annotate(n=Count("pk"))
+                                      .values("n")),
+            last_submitted_at=Subquery(sent.order_by("-created_at").values("created_at")[:1]),
+        )
 
 
 def _record_if_best(leaderboard: Leaderboard, entry: LeaderboardEntry | None,
