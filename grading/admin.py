@@ -13,6 +13,7 @@ from grading.models import (
 )
 from grading.services.leaderboards import (
     RoundReopenRefused,
+    leaderboard_changed,
     leaderboard_close,
     leaderboard_reopen,
 )
@@ -115,6 +116,21 @@ class LeaderboardEntryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LeaderboardEntry]:
         return super().get_queryset(request).defer("ladder_predictions")
+
+    # The board's pages are cached per change of the board: an edit here is one.
+    def save_model(self, request: HttpRequest, obj: LeaderboardEntry, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        leaderboard_changed(leaderboard_id=obj.leaderboard_id)
+
+    def delete_model(self, request: HttpRequest, obj: LeaderboardEntry) -> None:
+        super().delete_model(request, obj)
+        leaderboard_changed(leaderboard_id=obj.leaderboard_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[LeaderboardEntry]) -> None:
+        boards = set(queryset.values_list("leaderboard_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for board in boards:
+            leaderboard_changed(leaderboard_id=board)
 
 
 @admin.register(QuotaUsage)

@@ -50,6 +50,12 @@ def _leaderboard_touch(**lookup) -> None:
     Leaderboard.objects.filter(**lookup).update(public_decimals=F("public_decimals"))
 
 
+def leaderboard_changed(*, leaderboard_id: int) -> None:
+    """Say that a board changed outside the scoring services (an admin's edit of an entry),
+    so its cached pages are drawn again."""
+    _leaderboard_touch(pk=leaderboard_id)
+
+
 class RoundReopenRefused(Exception):
     """A closed round cannot reopen on the data it was closed on; the message says why, in
     words for the admin."""

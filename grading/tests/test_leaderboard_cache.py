@@ -154,6 +154,25 @@ def test_an_admins_edit_of_the_board_shows_at_once(board, client):
     assert rows(html)[0] == ("", "ada", "10.00 [9.99, 10.01]")
 
 
+def test_an_admins_edit_or_deletion_of_an_entry_shows_at_once(board, client, rf):
+    from django.contrib.admin.sites import site
+
+    from grading.admin import LeaderboardEntryAdmin
+    from grading.models import LeaderboardEntry
+
+    admin = LeaderboardEntryAdmin(LeaderboardEntry, site)
+    request = rf.post("/admin/")
+    queries(client)
+    entry = LeaderboardEntry.objects.get(candidate=board["ada"])
+    entry.display_name = "ada (renamed)"
+    admin.save_model(request, entry, form=None, change=True)
+    names = [name for _, name, _ in rows(queries(client)[1])]
+    assert "ada (renamed)" in names and "ada" not in names
+    admin.delete_queryset(request, LeaderboardEntry.objects.filter(pk=entry.pk))
+    names = [name for _, name, _ in rows(queries(client)[1])]
+    assert "ada (renamed)" not in names and "bob" in names
+
+
 def test_two_readers_never_see_each_others_marks(board, client, django_user_model):
     """Each signed-in reader's own row carries "me" and the "you" chip on the same cached
     page; the other reader's row never does, whoever drew the page first."""
