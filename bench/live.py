@@ -487,6 +487,30 @@ def main() -> None:
                    value=totals["last_text_missing"], unit="", floor=None, target="0",
                    met=totals["last_text_missing"] == 0)
 
+    if len(phases) > 1:
+        # Growth: keystrokes stay with the floor (their p99 over the relay's, smallest room
+        # count against the largest), and the servers' CPU grows linearly with the rooms.
+        small = phases[0]
+
+        def over_floor(phase: Phase) -> float:
+            return percentile(phase.keystroke_ms, 99) / percentile(phase.relay_ms, 99)
+
+        def cpu_per_room(phase: Phase) -> float:
+            return sum(phase.cpu[f"server {n}"] for n in range(PROCESSES)) / phase.rooms
+
+        growth = over_floor(top) / over_floor(small)
+        results.figure(
+            label=f"keystroke p99 over the relay's, {small.rooms} → {rooms} rooms",
+            value=over_floor(top), unit="×", floor=over_floor(small),
+            floor_label=f"the same at {small.rooms} rooms", ratio=growth,
+            target="≤ 1.5 (stays with the floor)", met=growth <= 1.5)
+        cpu_growth = cpu_per_room(top) / cpu_per_room(small)
+        results.figure(
+            label=f"servers' CPU per room, {small.rooms} → {rooms} rooms",
+            value=cpu_per_room(top) * 100, unit="% of a core", floor=cpu_per_room(small) * 100,
+            floor_label=f"the same at {small.rooms} rooms", ratio=cpu_growth,
+            target="≤ 1.5 (about linear)", met=cpu_growth <= 1.5)
+
     seen_share = top.keystrokes_seen / top.keystrokes_sent if top.keystrokes_sent else 0
     results.table(
         f"Messages at {rooms} rooms",
