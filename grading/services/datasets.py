@@ -238,10 +238,12 @@ def heldout_load(*, dataset: Dataset, contract: InputContract | None = None) -> 
 
 def heldout_feature_columns(directory: Path, contract: InputContract) -> FeatureColumns:
     """The held-out features in ``directory`` as the sandbox child reads them (a .npy per
-    contract column), written beside the split the first time a job needs them; a job's
-    folder gets a copy of these files instead of a parquet read and an encoding per job."""
+    contract column), written under the dataset's ``cache/`` the first time a job needs
+    them; a job's folder gets a copy of these files instead of a parquet read and an
+    encoding per job."""
     key = hashlib.sha256(json.dumps(contract.to_dict(), sort_keys=True).encode()).hexdigest()
-    folder = directory / f"sandbox-columns-{key[:16]}"
+    # Beside the split, not in it: heldout/ holds the dataset's own files only.
+    folder = directory.parent / "cache" / f"sandbox-columns-{key[:16]}"
     return (feature_columns_open(folder, contract)
             or feature_columns_write(directory / "features.parquet", contract, folder))
 

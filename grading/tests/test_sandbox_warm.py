@@ -88,7 +88,9 @@ attempt("leave another", lambda: open("left-behind", "w").write("x"))
     second = probe_child(monkeypatch, tmp_path, code)
     assert _runs(caplog) == ["no", "yes"]
     assert second["pids"] == ["ok", [1, 2]], dumps(second)
-    assert second["tmp"] == ["ok", []], dumps(second)
+    # /tmp as the first job found it (empty, or the folders that lead to the code when the
+    # checkout lives under the host's /tmp), without what it left there.
+    assert second["tmp"] == first["tmp"] and "left-behind" not in second["tmp"][1], dumps(second)
     assert second["folder"] == ["ok", ["features", "job.json", "model.onnx"]], dumps(second)
     assert second["uid"] == first["uid"] and second["host uid"] == first["host uid"]
 
@@ -136,3 +138,25 @@ def test_a_scoring_worker_process_starts_its_first_jobs_child(settings, tmp_path
     spare_discard()
     _start_warm_sandbox()
     assert spare_waiting() is None
+
+
+def test_a_job_on_another_thread_leaves_no_child_waiting(tmp_path, caplog):
+    """A child dies with the thread that started it: a threaded server's request thread
+    ends after its request, so only the main thread keeps a spare."""
+    import threading
+
+    caplog.set_level(logging.INFO, logger=SANDBOX_LOGGER)
+    limits = SandboxLimits(latency_repeats=2, load_test_requests=0)
+    errors: list[BaseException] = []
+
+    def job() -> None:
+        try:
+            _score(tmp_path, limits)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join()
+    assert not errors, errors
+    assert _runs(caplog) == ["no"] and spare_waiting() is None

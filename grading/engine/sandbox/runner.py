@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -329,6 +330,12 @@ def _spare_start(key: tuple[object, ...], limits: SandboxLimits, isolate_net: bo
     other work. Only under bubblewrap: the plain child is for development and the
     validator. A failure here only costs the next job a cold start."""
     if key[0].bwrap is None:
+        return
+    if threading.current_thread() is not threading.main_thread():
+        # The child dies with the *thread* that started it (PR_SET_PDEATHSIG): a spare from
+        # a request thread of a threaded server would be killed when that thread ends,
+        # perhaps just as a job takes it. Celery's prefork and solo pools run jobs on the
+        # main thread.
         return
     job_dir = Path(tempfile.mkdtemp(prefix="mlsd-sandbox-"))
     try:
