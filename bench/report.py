@@ -20,7 +20,7 @@ START, END = "<!-- findings: kept when the page is regenerated -->", "<!-- /find
 INTRO = """\
 # Benchmarks
 
-`make bench` (10–18 minutes on 2 cores) or `BENCH_QUICK=1 make bench` (3–6 minutes,
+`make bench` (about 25 minutes on 2 cores) or `BENCH_QUICK=1 make bench` (5–8 minutes,
 smaller sizes) runs `bench/run.py`: each benchmark in its own process, on its own PostgreSQL
 database cloned from a migrated template (`mlsd_bench_*` on 127.0.0.1:5432, dropped
 afterwards) and Redis db 14. Results go to `bench/results/<name>.json` (`-quick.json` for the
@@ -155,7 +155,7 @@ def _kept_findings() -> list[str]:
 def write_docs() -> Path:
     full = [r for name in ORDER if (r := _load(name, quick=False))]
     quick = [r for name in ORDER if (r := _load(name, quick=True))]
-    lines = [INTRO, *_table(["benchmark", "figure", "floor", "target (issue 8)"],
+    lines = [INTRO, *_table(["benchmark", "figure", "floor", "target (issues 8 and 19)"],
                             [list(t) for t in TARGETS]), ""]
     if full:
         lines += _summary(full)
@@ -166,7 +166,9 @@ def write_docs() -> Path:
         lines += ["## Latest quick run (`BENCH_QUICK=1 make bench`)", "",
                   "Smaller sizes (10k and ~100k held-out rows; 20 submissions; 15 s of autosave; "
                   "up to 10k submissions on the leaderboard), to check that the benchmarks "
-                  "run; targets are judged on the full run above.", ""]
+                  "run; targets are judged on the full run above. Each section says the "
+                  "commit it ran on: a quick run older than the full one measured older "
+                  "code.", ""]
         for result in quick:
             lines += _section(result, level="###")
     DOC.write_text("\n".join(lines).rstrip() + "\n")

@@ -248,13 +248,15 @@ def plots_for(rows: metrics.Prepared) -> dict[str, object]:
 
 def evaluate_predictions(
     *, task: ScoringTask, heldout: HeldoutSplit, predictions: np.ndarray,
+    prepared: metrics.Prepared | None = None,
 ) -> tuple[dict, dict, dict, dict]:
     """Metrics per split, primary intervals, and per-slice values and plots for the public
     part and the whole split.
 
     The rows are validated once and each sort (by prediction, or the per-group ranking) is
     made once on the whole split: the public and private parts, the slices, the intervals
-    and the plots reuse it (``metrics.Prepared``).
+    and the plots reuse it (``metrics.Prepared``; ``prepared``, when given, is that whole
+    split already prepared, for ``scenario_metrics`` to reuse too).
 
     Raises ``metrics.MetricUndefined`` if the primary metric is undefined (or not finite)
     on a split, and ``ValueError`` / ``FloatingPointError`` for predictions the metrics cannot
@@ -262,8 +264,7 @@ def evaluate_predictions(
     """
     primary = task.primary_metric
     keys = [primary, *[k for k in task.secondary_metrics if k != primary]]
-    whole = metrics.prepare(task.contract.task_type, heldout.labels, predictions,
-                            heldout.groups)
+    whole = prepared or _prepare_whole(task, heldout, predictions)
     parts = {"public": whole.subset(heldout.public), "private": whole.subset(~heldout.public),
              "all": whole}
     by_split: dict[str, dict[str, float]] = {}
@@ -286,7 +287,13 @@ def evaluate_predictions(
     return by_split, intervals, per_slice, plots
 
 
+def _prepare_whole(task: ScoringTask, heldout: HeldoutSplit,
+                   predictions: np.ndarray) -> metrics.Prepared:
+    return metrics.prepare(task.contract.task_type, heldout.labels, predictions, heldout.groups)
+
+
 def scenario_metrics(*, task: ScoringTask, heldout: HeldoutSplit, predictions: np.ndarray,
+                     prepared: metrics.Prepared | None = None,
                      ) -> dict[str, dict[str, dict[str, float | int]]]:
     """The primary metric and its 95 % interval on each scenario slice, for the public part
     and the whole split: ``{"public": {name: {"value", "low", "high", "rows"}}, "all": ...}``.
@@ -294,12 +301,12 @@ def scenario_metrics(*, task: ScoringTask, heldout: HeldoutSplit, predictions: n
     A slice with fewer than ``MIN_SCENARIO_ROWS`` rows in a split, or where the metric or its
     interval is undefined (one class, no relevant item, fewer than two groups), is left out
     of that split. Empty when the held-out split has no scenario masks (data built before
-    them). Call after ``evaluate_predictions`` has accepted the predictions."""
+    them). Call after ``evaluate_predictions`` has accepted the predictions; with its
+    ``prepared`` whole split, each slice's ranking is derived from the one sort made there."""
     if not heldout.scenarios:
         return {}
     primary = task.primary_metric
-    whole = metrics.prepare(task.contract.task_type, heldout.labels, predictions,
-                            heldout.groups)
+    whole = prepared or _prepare_whole(task, heldout, predictions)
     out: dict[str, dict[str, dict[str, float | int]]] = {}
     for split in SCENARIO_SPLITS:
         in_split = heldout.public if split == "public" else np.ones(len(whole), dtype=bool)
@@ -360,12 +367,14 @@ def score_artifact(
         raise
     sandbox_done = time.perf_counter()
     try:
+        # One preparation (validation, sorts) of the whole split for both.
+        whole = _prepare_whole(task, heldout, result.predictions)
         by_split, intervals, per_slice, plots = evaluate_predictions(
-            task=task, heldout=heldout, predictions=result.predictions
-        )
+            task=task, heldout=heldout, predictions=result.predictions, prepared=whole)
     except (ValueError, FloatingPointError) as exc:
         raise _evaluation_error(task, heldout, exc) from exc
-    scenarios = scenario_metrics(task=task, heldout=heldout, predictions=result.predictions)
+    scenarios = scenario_metrics(task=task, heldout=heldout, predictions=result.predictions,
+                                 prepared=whole)
     finished = time.perf_counter()
     metric = metrics.metric_get(task.primary_metric)
     return ScoreReport(
