@@ -14,13 +14,9 @@ endpoint is driven as hard as a few concurrent clients can, for the throughput r
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import signal
 import socket
 import subprocess
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,36 +113,14 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    log_file = (DATA_DIR / "gunicorn.log").open("w")
-    process = subprocess.Popen(
+    return common.server_start(
         [common.PYTHON, "-m", "gunicorn", "mlsd_site.wsgi:application", "--bind",
          f"127.0.0.1:{port}", "--workers", str(GUNICORN_WORKERS), "--timeout", "60",
          "--access-logfile", str(DATA_DIR / "access.log")],
         # The closed loop saves far faster than a person: the rate limit would refuse it.
-        cwd=common.ROOT, env={**env, "DATABASE_CONN_MAX_AGE": "60", "RATELIMIT_AUTOSAVE": "off",
-                              "RATELIMIT_AUTOSAVE_IP": "off"}, stdout=log_file,
-        stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited; see {DATA_DIR / 'gunicorn.log'}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        env={**env, "DATABASE_CONN_MAX_AGE": "60", "RATELIMIT_AUTOSAVE": "off",
+             "RATELIMIT_AUTOSAVE_IP": "off"},
+        port=port, log_path=DATA_DIR / "gunicorn.log")
 
 
 class Client:
@@ -229,7 +203,7 @@ def main() -> None:
     try:
         phases = asyncio.run(drive(port, people))
     finally:
-        stop(server)
+        common.server_stop(server)
     revisions = AnswerRevision.objects.count()
 
     results = Results(NAME, "Autosave under load")

@@ -13,11 +13,14 @@ import json
 import os
 import platform
 import shlex
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,46 @@ PYTHON = sys.executable
 # Each benchmark runs in a process of its own: its results count from the process's start.
 PROCESS_STARTED = time.perf_counter()
 PROCESS_STARTED_AT = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+# --- the servers a benchmark starts ------------------------------------------------------------
+
+
+def server_start(command: list[str], *, env: dict[str, str], port: int, log_path: Path,
+                 append: bool = False, any_answer: bool = False) -> subprocess.Popen[bytes]:
+    """Start a web server (``command``) in a session of its own, its output in ``log_path``,
+    and wait up to 60 s for ``/healthz`` on ``port`` to answer 200 (with ``any_answer``, any
+    HTTP status: a server run without workers answers 503)."""
+    log_file = log_path.open("a" if append else "w")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    name = Path(command[2]).name if len(command) > 2 else command[0]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited; see {log_path}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    return process
+        except urllib.error.HTTPError:
+            if any_answer:
+                return process
+            time.sleep(0.2)
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{name} did not answer /healthz within 60 s")
+
+
+def server_stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's session, SIGKILL after 30 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 # --- services and databases ------------------------------------------------------------------

@@ -24,11 +24,9 @@ import asyncio
 import datetime as dt
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
-import urllib.request
 import uuid
 from typing import Any
 
@@ -266,33 +264,11 @@ def free_port() -> int:
 
 def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     """gunicorn as ``docker/Dockerfile`` runs it, answering /healthz."""
-    log_file = (DATA_DIR / "gunicorn.log").open("a")
-    process = subprocess.Popen(
+    return common.server_start(
         [common.PYTHON, "-m", "gunicorn", "mlsd_site.wsgi:application", "--bind",
          f"127.0.0.1:{port}", "--workers", str(GUNICORN_WORKERS), "--timeout", "60"],
-        cwd=common.ROOT, env={**env, "DATABASE_CONN_MAX_AGE": "60"}, stdout=log_file,
-        stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited; see {DATA_DIR / 'gunicorn.log'}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        env={**env, "DATABASE_CONN_MAX_AGE": "60"}, port=port,
+        log_path=DATA_DIR / "gunicorn.log", append=True)
 
 
 class Server:
@@ -392,7 +368,7 @@ def measure(leaderboard: Any, entries: int, env: dict[str, str]) -> dict[str, An
                 f"{out[name]['miss_p95_ms']:.1f} ms")
     finally:
         server.close()
-        stop(process)
+        common.server_stop(process)
     return out
 
 

@@ -32,13 +32,10 @@ import os
 import random
 import resource
 import secrets
-import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,35 +144,13 @@ def rooms_make(count: int, tag: str) -> list[Room]:
 
 
 def start_uvicorn(env: dict[str, str], port: int, name: str) -> subprocess.Popen[bytes]:
-    log_file = (DATA_DIR / f"uvicorn-{name}.log").open("w")
-    process = subprocess.Popen(
+    return common.server_start(
         [common.PYTHON, "-m", "uvicorn", "bench.live_asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--lifespan", "off", "--no-access-log", "--ws-max-size",
          "1048576"],
-        cwd=common.ROOT, env={**env, "DATABASE_CONN_MAX_AGE": "60"}, stdout=log_file,
-        stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited; see {DATA_DIR / f'uvicorn-{name}.log'}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
-                return process
-        except urllib.error.HTTPError:
-            return process  # it answers (503: no worker, which this benchmark does not run)
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("uvicorn did not answer within 60 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        env={**env, "DATABASE_CONN_MAX_AGE": "60"}, port=port,
+        log_path=DATA_DIR / f"uvicorn-{name}.log",
+        any_answer=True)  # 503: no worker, which this benchmark does not run
 
 
 def cpu_seconds(pid: int) -> float:
@@ -448,7 +423,7 @@ def main() -> None:
         phases = [run_phase(size, ports, [s.pid for s in servers]) for size in SIZES]
     finally:
         for server in servers:
-            stop(server)
+            common.server_stop(server)
 
     top = phases[-1]
     rooms = top.rooms

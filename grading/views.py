@@ -17,10 +17,10 @@ from grading.selectors.datasets import (
     scoring_task_for,
     validator_filename,
 )
+from grading.selectors.leaderboard_page import leaderboard_shown
 from grading.selectors.leaderboards import (
     leaderboard_get_for_viewer,
     leaderboard_settings,
-    leaderboard_shown,
     metric_column,
 )
 from grading.selectors.scenarios import submission_scenarios

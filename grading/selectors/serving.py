@@ -8,7 +8,7 @@ board's rounded public values while it is open, as the table shows them).
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import connection
 from django.db.models import FloatField
@@ -17,8 +17,11 @@ from django.db.models.functions import Cast
 
 from grading.engine.serving import pareto_front
 from grading.models import Score
-from grading.selectors.leaderboards import HistoryChart, LeaderboardPage, LeaderboardShown
+from grading.selectors.leaderboards import HistoryChart, LeaderboardPage
 from mlsd_site import charts
+
+if TYPE_CHECKING:  # the cached page calls this module: a type only, no import cycle
+    from grading.selectors.leaderboard_page import LeaderboardShown
 
 # Candidates drawn on the scatter: an even stride through the board beyond this (the
 # Pareto front is drawn from every entry all the same).
@@ -112,7 +115,7 @@ class ParetoPoint(NamedTuple):  # a tuple: a board has thousands
     quality: float
 
 
-def leaderboard_pareto_points(*, board: LeaderboardPage | LeaderboardShown
+def leaderboard_pareto_points(*, board: "LeaderboardPage | LeaderboardShown"
                               ) -> list[ParetoPoint]:
     """Every entry of the board with serving figures: p99 at the target rate, and the
     quality the board's table shows for the split on screen (the rounded public Ladder
@@ -129,7 +132,7 @@ def leaderboard_pareto_points(*, board: LeaderboardPage | LeaderboardShown
         return [ParetoPoint._make(row) for row in cursor.fetchall()]
 
 
-def leaderboard_pareto_chart(*, board: LeaderboardPage | LeaderboardShown
+def leaderboard_pareto_chart(*, board: "LeaderboardPage | LeaderboardShown"
                              ) -> HistoryChart | None:
     """Quality against p99 at the target rate (a log axis), one marker per entry, the
     baselines named, and the Pareto front (no entry both faster and better) as a staircase;

@@ -1,4 +1,4 @@
-"""The leaderboard page's cache (``grading.selectors.leaderboards.leaderboard_shown``): a
+"""The leaderboard page's cache (``grading.selectors.leaderboard_page.leaderboard_shown``): a
 page is drawn once per change of the board and kept under its change marker, so every write
 that changes the board must show on the next request; what depends on the reader (their own
 row's "me" mark and "you" chip) is filled in per request and never travels between readers;
@@ -20,12 +20,9 @@ from django.utils import timezone
 
 from grading.engine.errors import FailureReason, ScoringError
 from grading.models import Leaderboard, Score
-from grading.selectors import leaderboards as selectors
-from grading.selectors.leaderboards import (
-    leaderboard_get_for_viewer,
-    leaderboard_page,
-    leaderboard_rows_parts,
-)
+from grading.selectors import leaderboard_page as selectors
+from grading.selectors.leaderboard_page import leaderboard_rows_parts
+from grading.selectors.leaderboards import leaderboard_get_for_viewer, leaderboard_page
 from grading.services.leaderboards import (
     leaderboard_close,
     leaderboard_entry_refresh,
