@@ -17,8 +17,8 @@ CHROMIUM = os.environ.get("MLSD_CHROMIUM", "/usr/bin/chromium")
 # app, WebSockets included, in this process).
 pytest_plugins = ["tests.asgi_server"]
 
-# `make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup`; serial with
-# `make test PYTEST_XDIST=`), each with its own test database. Whatever shares
+# `make test PYTEST_XDIST="-n 2 --dist loadgroup"` runs the suite on two pytest-xdist workers
+# (opt-in; `make test` alone is serial), each with its own test database. Whatever shares
 # state outside that database -- Redis (Celery queues, the channel layer, flushes in the
 # fault tests), worker processes, browsers, live servers, files under var/ that `make run`
 # or the example venv build -- stays in one group, so those tests run one after another on
