@@ -129,7 +129,7 @@ run: install ## Set up (migrate, catalogue, demo accounts) and serve the app wit
 # (about 12-14 minutes instead of 22 on 2 cores; conftest.py keeps the tests that share Redis,
 # workers, a browser or var/ in one group). Not the default: under that load a fresh-clone CI
 # run on 2026-12-03 had a test database's flush deadlock, a fault test's 9 s task limit
-# reached and two timing-bound tests fail, where the serial run passes.
+# reached and two timing-bound tests fail (serial CI passed at the stop before).
 PYTEST_XDIST ?=
 
 test: install $(AXE_STAMP) ## Lint, check the import contracts, then run the whole test suite
