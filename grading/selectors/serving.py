@@ -71,10 +71,17 @@ def rate_text(rate_rps: float | None, *, unit: str = " rps") -> str:
 
 
 def usd_text(value: float | None) -> str:
-    """"$1.20", "$0.00123"; "—" for no value (no rate meets the budget)."""
+    """"$1.20", "$0.00123", "$0.0000123" (three significant digits below a dollar, never in
+    exponent notation: "%.3g" wrote "$1.23e-05" for a fast model's cost); "—" for no value
+    (no rate meets the budget)."""
     if value is None:
         return "—"
-    return f"${value:,.2f}" if value >= 1 else f"${value:.3g}"
+    if value >= 1:
+        return f"${value:,.2f}"
+    if value <= 0:
+        return "$0"
+    digits = max(2, 2 - math.floor(math.log10(value)))
+    return "$" + f"{value:.{digits}f}".rstrip("0").rstrip(".")
 
 
 def latency_load_chart(serving: dict) -> str:

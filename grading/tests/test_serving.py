@@ -380,3 +380,10 @@ def test_score_says_plots_go_with_json(catalogue, tmp_path):
     model.write_bytes(b"x")
     with pytest.raises(CommandError, match="use it with --json"):
         call_command("score", str(model), "--case", FOOD, "--plots")
+
+
+def test_costs_are_written_without_exponents():
+    from grading.selectors.serving import usd_text
+
+    assert [usd_text(v) for v in (1.23e-5, 0.00123, 0.05, 0.599, 1.2, 1234.5, None)] == [
+        "$0.0000123", "$0.00123", "$0.05", "$0.599", "$1.20", "$1,234.50", "—"]

@@ -8,6 +8,7 @@ from grading.engine.errors import ScoringError
 from grading.engine.scoring import ScoreReport, score_artifact
 from grading.models import Dataset
 from grading.selectors.datasets import scoring_task_for
+from grading.selectors.serving import usd_text
 from grading.services.datasets import DatasetMismatch, DatasetSecretMissing, heldout_load
 from grading.services.submissions import report_as_json
 from interviews.models import CaseStudy
@@ -64,8 +65,6 @@ def _rate(value: float) -> str:
     return f"{value:,.0f} rps" if value >= 100 else f"{value:,.3g} rps"
 
 
-def _usd(value: float) -> str:
-    return f"${value:,.2f}" if value >= 1 else f"${value:.3g}"
 
 
 def _load_line(label: str, point: dict, budget_ms: float) -> str:
@@ -124,8 +123,8 @@ def _serving_lines(serving: dict) -> list[str]:
         + (f"{_rate(most)} on one core (p99 ≤ {budget:g} ms)" if most > 0
            else f"none: p99 is over {budget:g} ms even at a trickle"),
         f"  {'Cost':<34}"
-        + (f"{_usd(cost)} per million predictions (requests) at "
-           f"{_usd(serving['price_per_core_hour_usd'])} per core-hour, cores loaded at "
+        + (f"{usd_text(cost)} per million predictions (requests) at "
+           f"{usd_text(serving['price_per_core_hour_usd'])} per core-hour, cores loaded at "
            f"{_rate(most)}" if cost is not None else "— (no rate meets the budget)"),
     ]
 
